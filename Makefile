@@ -1,0 +1,60 @@
+# Numérique pour Tous — the intake assistant. `make run` starts it, `make test` tests it.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/npt.tar.gz
+TRAINING_DATA := config.yml domain.yml $(sort $(wildcard data/nlu/*.yml data/rules/*.yml data/stories/*.yml))
+
+# Local settings and secrets (never committed); the assistant runs without them.
+-include .env
+export
+export RASA_TELEMETRY_ENABLED = false
+export TF_CPP_MIN_LOG_LEVEL = 2
+export SQLALCHEMY_SILENCE_UBER_WARNING = 1
+
+.PHONY: run test bench train db venv lock browser clean
+
+run: venv train db
+	$(PY) scripts/run_all.py
+
+test: venv train browser
+	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: venv train
+	$(PY) scripts/bench.py
+
+venv: $(VENV)/.installed
+
+# The virtualenv, installed from the lock file; rebuilt when the lock or pyproject changes.
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@PYTHON=$$(scripts/find_python310.sh) || exit 1; \
+	if [ ! -x $(PY) ] || ! $(PY) -c "import sys; sys.exit(sys.version_info[:2] != (3, 10))"; then \
+	  rm -rf $(VENV); echo "Creating $(VENV) with $$PYTHON"; $$PYTHON -m venv $(VENV) || exit 1; fi
+	$(PY) -m pip install --quiet --disable-pip-version-check "pip==24.0"
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+# Trains only when the training data, the domain or the configuration changed.
+train: $(MODEL)
+$(MODEL): $(TRAINING_DATA) $(VENV)/.installed
+	$(RASA) train --data data/nlu data/rules --config config.yml --domain domain.yml \
+	  --out models --fixed-model-name npt
+	@touch $@
+
+db: venv
+	$(VENV)/bin/npt db upgrade
+
+# Headless Chromium for the web chat tests (Debian package; installed when missing, as root).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "Installing chromium (apt)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || exit 1; \
+	  else echo "Chromium is missing: run sudo apt-get install chromium" >&2; exit 1; fi; fi
+
+lock:
+	scripts/lock.sh
+
+clean:
+	rm -rf $(VENV) models var .pytest_cache

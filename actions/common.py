@@ -1,0 +1,41 @@
+"""What every action needs: who is talking, on which channel, and off-loop database calls."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Callable, TypeVar
+
+from rasa_sdk import Tracker
+
+from bot.diagnostic import load_grid
+from bot.people import channel_identity, person_key
+
+T = TypeVar("T")
+
+DIAGNOSTIC_SLOTS = ["consent", *load_grid().question_ids]
+
+
+def channel_of(tracker: Tracker) -> str:
+    return tracker.get_latest_input_channel() or "unknown"
+
+
+def person_key_of(tracker: Tracker) -> str:
+    """The pseudonym of the sender; the raw sender id is never stored."""
+    return person_key(channel_identity(channel_of(tracker), tracker.sender_id))
+
+
+async def off_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run blocking work (database) in a thread, never on the event loop."""
+    return await asyncio.to_thread(function, *args, **kwargs)
+
+
+def answers_of(tracker: Tracker) -> dict[str, int]:
+    """The diagnostic answers given so far, as option numbers."""
+    answers = {}
+    for question_id in load_grid().question_ids:
+        value = tracker.get_slot(question_id)
+        if value is not None:
+            try:
+                answers[question_id] = int(value)
+            except (TypeError, ValueError):
+                continue
+    return answers

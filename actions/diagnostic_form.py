@@ -1,0 +1,131 @@
+"""The diagnostic form: asking each question, understanding each answer.
+
+The form's slots have `custom` mappings: this validation action alone reads the person's
+message. A message that answers the question fills the slot; a message that does not, but is an
+interruption (a question about the service, STOP, SUPPRIMER...), fills nothing, so the form gives
+way to the rules that answer it and then asks the question again; anything else is rephrased,
+twice at most, then a person to call is offered.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import answers_of, off_loop, person_key_of
+from bot import messages
+from bot.diagnostic import Question, load_grid, next_question, understand
+from bot.people import record_consent
+from bot.text import normalize
+
+log = logging.getLogger(__name__)
+
+# Intents that interrupt the form when the message is not an answer to the question.
+INTERRUPTIONS = {
+    "stop", "delete_my_data", "cancel_appointment", "ask_human", "bot_challenge",
+    "ask_programme_info", "out_of_scope", "ask_help", "ask_equipment", "register_webinar",
+    "identify_prescripteur", "request_appointment", "goodbye",
+}
+# Words that always work, whatever the question (PRODUCT.md): they are never taken as answers.
+COMMANDS = {"stop", "arret", "stop sms", "stop message", "stop messages", "supprimer",
+            "annuler", "aide", "help", "au secours"}
+MIN_CONFIDENCE = 0.5
+REPHRASES = 2
+CONSENT_YES, CONSENT_NO = "1", "2"
+
+
+def question_for(slot: str) -> Question:
+    if slot == "consent":
+        return messages.consent_question()
+    return load_grid().question(slot)
+
+
+def buttons_for(question: Question) -> list[dict[str, str]]:
+    return [{"title": option.label, "payload": str(option.number)} for option in question.options]
+
+
+def next_slot(tracker: Tracker, answers: Dict[str, int], consent: Any) -> Text | None:
+    if consent is None:
+        return "consent"
+    if str(consent) != CONSENT_YES:
+        return None
+    question = next_question(answers)
+    return question.id if question else None
+
+
+class ValidateDiagnosticForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_diagnostic_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        events: List[EventType] = []
+        answers = answers_of(tracker)
+        consent = tracker.get_slot("consent")
+        requested = tracker.get_slot("requested_slot")
+
+        if requested and tracker.latest_action_name == "action_listen":
+            message = tracker.latest_message or {}
+            text = message.get("text") or ""
+            intent = (message.get("intent") or {}).get("name")
+            confidence = (message.get("intent") or {}).get("confidence") or 0.0
+            question = question_for(requested)
+            understood = understand(question, text)
+            interrupting = intent in INTERRUPTIONS and confidence >= MIN_CONFIDENCE
+            if normalize(text) in COMMANDS or (understood.option is None and interrupting):
+                # Nothing filled: the form rejects itself and the rules answer.
+                return []
+            if understood.option is not None:
+                value = str(understood.option)
+                events += [SlotSet(requested, value), SlotSet("diagnostic_retries", 0)]
+                if requested == "consent":
+                    consent = value
+                    if value == CONSENT_YES:
+                        await off_loop(record_consent, person_key_of(tracker))
+                else:
+                    answers[requested] = understood.option
+            else:
+                retries = int(tracker.get_slot("diagnostic_retries") or 0) + 1
+                events += [SlotSet(requested, None), SlotSet("diagnostic_retries", retries)]
+                if retries > REPHRASES:
+                    dispatcher.utter_message(text=messages.text("still_not_understood"))
+                    dispatcher.utter_message(response="utter_human")
+                return events + [SlotSet("requested_slot", requested)]
+        elif not requested:
+            events.append(SlotSet("diagnostic_retries", 0))
+
+        return events + [SlotSet("requested_slot", next_slot(tracker, answers, consent))]
+
+
+class AskQuestion(Action):
+    """Asks one question of the form; a rephrase after an answer we did not understand."""
+
+    slot: Text = ""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        question = question_for(self.slot)
+        retries = int(tracker.get_slot("diagnostic_retries") or 0)
+        if retries == 0:
+            text = question.text
+        elif retries <= REPHRASES:
+            text = question.rephrase
+        else:
+            text = messages.text("answer_with_number")
+        dispatcher.utter_message(text=text, buttons=buttons_for(question))
+        return []
+
+
+def _ask_action(slot: str) -> type:
+    return type(f"AskQuestion_{slot}", (AskQuestion,), {"slot": slot, "__module__": __name__})
+
+
+ASK_ACTIONS = [_ask_action(slot) for slot in ["consent", *load_grid().question_ids]]

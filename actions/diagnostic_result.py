@@ -1,0 +1,52 @@
+"""The end of the diagnostic: the result, said kindly, and stored."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import answers_of, channel_of, off_loop, person_key_of
+from bot import messages
+from bot.diagnostic import evaluate, load_grid, result_message
+from bot.diagnostic.results import save_result
+
+log = logging.getLogger(__name__)
+
+
+def reset_answers() -> List[EventType]:
+    return [SlotSet(q, None) for q in load_grid().question_ids] + [SlotSet("diagnostic_retries", 0)]
+
+
+class ActionConcludeDiagnostic(Action):
+    def name(self) -> Text:
+        return "action_conclude_diagnostic"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        if tracker.get_slot("consent") != "1":
+            dispatcher.utter_message(text=messages.text("consent_declined"))
+            return reset_answers() + [SlotSet("consent", None)]
+        result = evaluate(answers_of(tracker))
+        try:
+            await off_loop(save_result, person_key_of(tracker), channel_of(tracker), result)
+        except Exception:  # the person still gets their result; the operator gets the error
+            log.exception("could not store a diagnostic result")
+        dispatcher.utter_message(text=result_message(result))
+        return reset_answers() + [
+            SlotSet("diagnostic_level", result.level),
+            SlotSet("diagnostic_services", result.services),
+        ]
+
+
+class ActionCancelDiagnostic(Action):
+    def name(self) -> Text:
+        return "action_cancel_diagnostic"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        return reset_answers()

@@ -1,0 +1,68 @@
+"""A SQL tracker store that really erases a person's conversation on SUPPRIMER.
+
+Rasa's SQLTrackerStore only ever appends events. When the turn being saved holds
+`SlotSet("erase_conversation", True)` (set by `action_delete_my_data` once the person's results
+are erased), every stored event of that conversation is deleted instead, and nothing of the turn
+is written: the next message starts a new, empty conversation.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.engine import make_url
+
+from bot.config import tracker_database_url
+
+log = logging.getLogger(__name__)
+
+ERASE_SLOT = "erase_conversation"
+
+
+def erasure_requested(tracker: DialogueStateTracker) -> bool:
+    """True when the latest turn asked for the conversation to be erased."""
+    for event in reversed(tracker.events):
+        if isinstance(event, SlotSet) and event.key == ERASE_SLOT and event.value:
+            return True
+        if isinstance(event, UserUttered):
+            return False
+    return False
+
+
+class ErasingSQLTrackerStore(SQLTrackerStore):
+    def __init__(self, domain=None, host: Optional[str] = None, event_broker=None,
+                 url: Optional[str] = None, **kwargs: Any) -> None:
+        parsed = make_url(url or tracker_database_url())
+        dialect = parsed.drivername.split("+")[0]
+        super().__init__(
+            domain=domain,
+            dialect=dialect,
+            host=parsed.host,
+            port=parsed.port,
+            db=parsed.database,
+            username=parsed.username,
+            password=parsed.password,
+            event_broker=event_broker,
+            login_db=kwargs.get("login_db"),
+            query=dict(parsed.query) or None,
+        )
+
+    def erase(self, sender_id: str) -> int:
+        with self.session_scope() as session:
+            deleted = (
+                session.query(self.SQLEvent)
+                .filter(self.SQLEvent.sender_id == sender_id)
+                .delete(synchronize_session=False)
+            )
+            session.commit()
+        return deleted
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        if erasure_requested(tracker):
+            deleted = self.erase(tracker.sender_id)
+            log.info("erased a conversation on request (%d events)", deleted)
+            return
+        await super().save(tracker)

@@ -1,0 +1,161 @@
+"""Starts and stops the assistant's processes: action server, Rasa server, web app.
+
+Used by `make run` (scripts/run_all.py), the end-to-end tests and the benchmark, so that all
+three run the assistant the same way. Each process logs to its own file under var/log/.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class Process:
+    name: str
+    command: list[str]
+    health_url: str
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    popen: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.popen = subprocess.Popen(
+            self.command, cwd=PROJECT_DIR, stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, **self.env}, start_new_session=True,
+        )
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.health_url, timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def stop(self, timeout: float = 10) -> None:
+        if not self.alive():
+            return
+        try:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            self.popen.wait(timeout=timeout)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.popen.wait(timeout=5)
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+class Servers:
+    """The three processes of the assistant on the given ports."""
+
+    def __init__(self, model: Path, rasa_port: int = 5005, actions_port: int = 5055,
+                 web_port: int | None = 8000, log_dir: Path | None = None,
+                 env: dict[str, str] | None = None, endpoints: Path | None = None) -> None:
+        self.model = Path(model)
+        self.rasa_port, self.actions_port, self.web_port = rasa_port, actions_port, web_port
+        self.log_dir = log_dir or PROJECT_DIR / "var" / "log"
+        self.env = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
+                    "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.endpoints = endpoints or self._write_endpoints()
+        self.processes: list[Process] = []
+
+    def _write_endpoints(self) -> Path:
+        path = self.log_dir.parent / "run" / f"endpoints-{self.rasa_port}.yml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        template = (PROJECT_DIR / "endpoints.yml").read_text()
+        path.write_text(template.replace("http://localhost:5055/webhook",
+                                         f"http://127.0.0.1:{self.actions_port}/webhook"))
+        return path
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://localhost:{self.web_port}/"
+
+    def start(self, timeout: float = 240) -> None:
+        busy = [p for p in (self.rasa_port, self.actions_port, self.web_port)
+                if p and port_in_use(p)]
+        if busy:
+            raise RuntimeError(f"port(s) {busy} already in use: is the assistant already running?")
+        python = str(VENV_BIN / "python")
+        self.processes = [
+            Process("actions", [python, "-m", "rasa_sdk", "--actions", "actions",
+                                "--port", str(self.actions_port)],
+                    f"http://127.0.0.1:{self.actions_port}/health",
+                    self.log_dir / f"actions-{self.actions_port}.log", self.env),
+            Process("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(self.model),
+                             "--port", str(self.rasa_port), "--cors", "*",
+                             "--credentials", "credentials.yml",
+                             "--endpoints", str(self.endpoints)],
+                    f"http://127.0.0.1:{self.rasa_port}/",
+                    self.log_dir / f"rasa-{self.rasa_port}.log", self.env),
+        ]
+        if self.web_port:
+            self.processes.append(
+                Process("web", [python, "-m", "bot.web"], f"http://127.0.0.1:{self.web_port}/health",
+                        self.log_dir / f"web-{self.web_port}.log",
+                        {**self.env, "NPT_WEB_PORT": str(self.web_port),
+                         "NPT_SOCKET_URL": f"http://localhost:{self.rasa_port}"}))
+        for process in self.processes:
+            process.start()
+        deadline = time.monotonic() + timeout
+        waiting = list(self.processes)
+        while waiting:
+            for process in list(waiting):
+                if not process.alive():
+                    self.stop()
+                    raise RuntimeError(f"{process.name} stopped while starting "
+                                       f"(log {process.log_path}):\n{process.log_tail()}")
+                if process.healthy():
+                    waiting.remove(process)
+            if time.monotonic() > deadline:
+                self.stop()
+                names = ", ".join(p.name for p in waiting)
+                raise RuntimeError(f"{names} not ready after {timeout:.0f} s")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+
+    def __enter__(self) -> "Servers":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
