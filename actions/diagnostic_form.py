@@ -47,6 +47,21 @@ def buttons_for(question: Question) -> list[dict[str, str]]:
     return [{"title": option.label, "payload": str(option.number)} for option in question.options]
 
 
+def answering(tracker: Tracker) -> bool:
+    """True when the person's latest message answers the question asked.
+
+    False when the form is (re)started after another action: at activation, or when it asks
+    its question again after answering an interruption.
+    """
+    for event in reversed(tracker.events):
+        if event.get("event") == "action":
+            name = event.get("name")
+            if name == "diagnostic_form":
+                continue
+            return name == "action_listen"
+    return False
+
+
 def next_slot(tracker: Tracker, answers: Dict[str, int], consent: Any) -> Text | None:
     if consent is None:
         return "consent"
@@ -67,8 +82,7 @@ class ValidateDiagnosticForm(FormValidationAction):
         answers = answers_of(tracker)
         consent = tracker.get_slot("consent")
         requested = tracker.get_slot("requested_slot")
-
-        if requested and tracker.latest_action_name == "action_listen":
+        if requested and answering(tracker):
             message = tracker.latest_message or {}
             text = message.get("text") or ""
             intent = (message.get("intent") or {}).get("name")
@@ -85,7 +99,10 @@ class ValidateDiagnosticForm(FormValidationAction):
                 if requested == "consent":
                     consent = value
                     if value == CONSENT_YES:
-                        await off_loop(record_consent, person_key_of(tracker))
+                        try:
+                            await off_loop(record_consent, person_key_of(tracker))
+                        except Exception:  # the conversation goes on; the operator sees it
+                            log.exception("could not record a consent")
                 else:
                     answers[requested] = understood.option
             else:

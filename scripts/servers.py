@@ -113,6 +113,9 @@ class Servers:
         if busy:
             raise RuntimeError(f"port(s) {busy} already in use: is the assistant already running?")
         python = str(VENV_BIN / "python")
+        # The assistant's database is migrated before anything uses it.
+        subprocess.run([python, "-m", "bot.cli", "db", "upgrade"], cwd=PROJECT_DIR, check=True,
+                       env={**os.environ, **self.env}, stdout=subprocess.DEVNULL)
         self.processes = [
             Process("actions", [python, "-m", "rasa_sdk", "--actions", "actions",
                                 "--port", str(self.actions_port)],
