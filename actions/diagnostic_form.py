@@ -19,7 +19,7 @@ from actions.common import answers_of, off_loop, person_key_of
 from bot import messages
 from bot.diagnostic import Question, load_grid, next_question, understand
 from bot.people import record_consent
-from bot.text import normalize
+from bot.text import mostly_latin, normalize
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +89,12 @@ class ValidateDiagnosticForm(FormValidationAction):
             confidence = (message.get("intent") or {}).get("confidence") or 0.0
             question = question_for(requested)
             understood = understand(question, text)
-            interrupting = intent in INTERRUPTIONS and confidence >= MIN_CONFIDENCE
-            if normalize(text) in COMMANDS or (understood.option is None and interrupting):
+            words = normalize(text)
+            # A message with no words (emoji, punctuation) or in another alphabet never
+            # interrupts: the question is asked again.
+            interrupting = (bool(words) and mostly_latin(text) and intent in INTERRUPTIONS
+                            and confidence >= MIN_CONFIDENCE)
+            if words in COMMANDS or (understood.option is None and interrupting):
                 # Nothing filled: the form rejects itself and the rules answer.
                 return []
             if understood.option is not None:

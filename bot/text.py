@@ -22,3 +22,16 @@ def normalize(text: str | None, max_length: int = 1000) -> str:
     text = "".join(str(unicodedata.digit(ch)) if ch.isdigit() else ch for ch in text)
     text = unidecode(text).lower()
     return _NON_WORD.sub(" ", text).strip()
+
+
+def mostly_latin(text: str | None) -> bool:
+    """True when most letters of the text are Latin (French, English...), or it has none.
+
+    The assistant understands French; a message in another alphabet is never taken for a
+    command or a question, only answered with the current question again.
+    """
+    letters = [ch for ch in str(text or "")[:1000] if ch.isalpha()]
+    if not letters:
+        return True
+    latin = sum(1 for ch in letters if unicodedata.name(ch, "").startswith("LATIN"))
+    return latin * 2 >= len(letters)

@@ -20,6 +20,14 @@ _ORDINALS = {
     "huitieme": 8, "8eme": 8,
 }
 _NUMBER = re.compile(r"^\d{1,3}$")
+# Words that may surround an option number ("je prends le 2 svp"); anything else around a
+# number means it is not an answer ("alert(1)", "j'ai 2 enfants").
+_FILLER = {
+    "le", "la", "l", "les", "reponse", "choix", "numero", "num", "n", "no", "option", "c", "est",
+    "cest", "ca", "sera", "je", "j", "choisis", "prends", "dirais", "plutot", "pense", "mets",
+    "alors", "euh", "bah", "ben", "donc", "svp", "stp", "merci", "voila", "oui", "bon", "ok",
+    "dernier", "derniere",
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,8 @@ class Understood:
 
 
 def _number_in(tokens: list[str], count: int) -> Understood | None:
+    if any(t not in _FILLER and t not in _ORDINALS and not _NUMBER.match(t) for t in tokens):
+        return None
     numbers = {int(t) for t in tokens if _NUMBER.match(t)}
     numbers |= {_ORDINALS[t] for t in tokens if t in _ORDINALS}
     if tokens and tokens[-1] in ("dernier", "derniere") and len(tokens) <= 3:
@@ -55,11 +65,14 @@ def understand(question: Question, text: str | None) -> Understood:
     if not words:
         return Understood(None, "empty")
     tokens = words.split()
-    # A short answer holding one number or ordinal is that option ("2", "le 2", "choix 3").
-    if len(tokens) <= 4:
-        by_number = _number_in(tokens, len(question.options))
-        if by_number is not None:
-            return by_number
+    # The whole message is one of the option's phrases ("les 2" means both, not option 2).
+    for option in question.options:
+        if any(normalize(phrase) == words for phrase in option.words):
+            return Understood(option.number)
+    # A message holding one number or ordinal among filler words ("2", "le 2", "choix 3").
+    by_number = _number_in(tokens, len(question.options))
+    if by_number is not None:
+        return by_number
     # Phrases that rule an option out, and the text they cover.
     excluded: set[int] = set()
     covered = words
@@ -85,10 +98,6 @@ def understand(question: Question, text: str | None) -> Understood:
         if len(winners) == 1:
             return Understood(winners[0])
         return Understood(None, "unclear")
-    # A longer message that holds one number ("je dirais plutôt le 2 je pense").
-    by_number = _number_in(tokens, len(question.options))
-    if by_number is not None:
-        return by_number
     remaining = [o.number for o in question.options if o.number not in excluded]
     if excluded and len(remaining) == 1:
         return Understood(remaining[0])

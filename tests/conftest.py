@@ -1,0 +1,54 @@
+"""Shared fixtures: a throwaway database per test, a fixed pseudonym key."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+if str(PROJECT_DIR) not in sys.path:
+    sys.path.insert(0, str(PROJECT_DIR))
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.fixture
+def database(tmp_path, monkeypatch) -> str:
+    """A migrated SQLite database of our own, and a known secret key."""
+    from bot.db.session import upgrade
+
+    url = f"sqlite:///{tmp_path / 'npt.db'}"
+    monkeypatch.setenv("NPT_DATABASE_URL", url)
+    monkeypatch.setenv("NPT_SECRET_KEY", "test-secret-key")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory):
+    """The whole assistant (action server, Rasa, web app) on free ports, with its own databases.
+
+    Needs the trained model (`make test` trains it first when the data changed).
+    """
+    from scripts.servers import Servers, free_port
+
+    model = PROJECT_DIR / "models" / "npt.tar.gz"
+    if not model.exists():
+        pytest.fail("models/npt.tar.gz is missing: run `make train` (make test does it)")
+    base = tmp_path_factory.mktemp("assistant")
+    env = {
+        "NPT_DATABASE_URL": f"sqlite:///{base / 'npt.db'}",
+        "NPT_TRACKER_DATABASE_URL": f"sqlite:///{base / 'tracker.db'}",
+        "NPT_SECRET_KEY": "e2e-secret-key",
+    }
+    servers = Servers(model, rasa_port=free_port(), actions_port=free_port(), web_port=free_port(),
+                      log_dir=base / "log", env=env)
+    servers.start()
+    servers.db_url = env["NPT_DATABASE_URL"]
+    servers.tracker_url = env["NPT_TRACKER_DATABASE_URL"]
+    servers.secret = env["NPT_SECRET_KEY"].encode()
+    yield servers
+    servers.stop()
