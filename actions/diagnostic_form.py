@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import answers_of, off_loop, person_key_of
 from bot import messages
-from bot.diagnostic import Question, load_grid, next_question, understand
+from bot.diagnostic import Question, exact_option, load_grid, next_question, understand
 from bot.people import record_consent
 from bot.text import mostly_latin, normalize
 
@@ -33,6 +33,9 @@ INTERRUPTIONS = {
 COMMANDS = {"stop", "arret", "stop sms", "stop message", "stop messages", "supprimer",
             "annuler", "aide", "help", "au secours"}
 MIN_CONFIDENCE = 0.5
+# Intents that win even over a message that also reads as an answer.
+OVERRIDING = {"stop", "delete_my_data"}
+OVERRIDE_CONFIDENCE = 0.8
 REPHRASES = 2
 CONSENT_YES, CONSENT_NO = "1", "2"
 
@@ -94,7 +97,11 @@ class ValidateDiagnosticForm(FormValidationAction):
             # interrupts: the question is asked again.
             interrupting = (bool(words) and mostly_latin(text) and intent in INTERRUPTIONS
                             and confidence >= MIN_CONFIDENCE)
-            if words in COMMANDS or (understood.option is None and interrupting):
+            # STOP and SUPPRIMER win over an answer, unless the whole message is exactly one of
+            # the options ("non", "2"): "non, stop" stops, "arrêtez de m'écrire" stops.
+            overriding = (interrupting and intent in OVERRIDING
+                          and confidence >= OVERRIDE_CONFIDENCE and not exact_option(question, text))
+            if words in COMMANDS or overriding or (understood.option is None and interrupting):
                 # Nothing filled: the form rejects itself and the rules answer.
                 return []
             if understood.option is not None:

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import answers_of, channel_of, off_loop, person_key_of
 from bot import messages
-from bot.diagnostic import evaluate, load_grid, result_message
+from bot.diagnostic import AnswersError, evaluate, load_grid, result_message
 from bot.diagnostic.results import save_result
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,14 @@ class ActionConcludeDiagnostic(Action):
         if tracker.get_slot("consent") != "1":
             dispatcher.utter_message(text=messages.text("consent_declined"))
             return reset_answers() + [SlotSet("consent", None)]
-        result = evaluate(answers_of(tracker))
+        try:
+            result = evaluate(answers_of(tracker))
+        except AnswersError:
+            # Should not happen (the form asks every question); the person is told, nothing is
+            # lost: the answers stay and BONJOUR resumes the questions that are missing.
+            log.exception("diagnostic concluded with incomplete answers")
+            dispatcher.utter_message(text=messages.text("result_failed"))
+            return []
         try:
             await off_loop(save_result, person_key_of(tracker), channel_of(tracker), result)
         except Exception:  # the person still gets their result; the operator gets the error

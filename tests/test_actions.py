@@ -52,19 +52,16 @@ NO_INTENT = {"name": "nlu_fallback", "confidence": 0.3}
 
 
 @pytest.fixture(autouse=True)
-def database(tmp_path, monkeypatch) -> str:
+def fresh_database(tmp_path, monkeypatch) -> str:
     """A fresh, migrated SQLite database and a known pseudonym key for every test."""
     url = f"sqlite:///{tmp_path}/npt.db"
     monkeypatch.setenv("NPT_DATABASE_URL", url)
     monkeypatch.setenv("NPT_SECRET_KEY", SECRET)
-    # get_engine() is cached by its argument, and the actions call it with None: without
-    # clearing the cache, every test would use the first test's database.
-    get_engine.cache_clear()
     upgrade()
+    # the configured database is read at each call: every test has its own
     assert str(get_engine().url) == url
     yield url
     get_engine().dispose()
-    get_engine.cache_clear()
 
 
 def expected_key(sender: str = SENDER, channel: str = CHANNEL) -> str:
@@ -473,9 +470,9 @@ async def test_bare_commands_are_never_answers(text, requested):
     assert sent == []
 
 
-async def test_aide_is_a_command_even_where_it_would_be_an_answer():
-    # "aide" is one of the words of "Oui, avec de l'aide" in the skill questions.
-    assert understand(GRID.question("information"), "aide").option == 2
+async def test_aide_is_a_command_even_in_a_skill_question():
+    # "avec de l'aide" answers the skill questions; "aide" alone asks for help.
+    assert understand(GRID.question("information"), "avec de l'aide").option == 2
 
     events, _ = await validate(
         answer_tracker("aide", "information", "ask_help", 0.9, **answered_before("information"))
@@ -671,3 +668,32 @@ async def test_delete_after_stop_keeps_only_the_opt_out_marker():
     person = people()[expected_key()]
     assert person.opted_out_at is not None
     assert person.consent_at is None
+
+
+# --------------------------------------------------------------------------- STOP / SUPPRIMER win
+
+
+@pytest.mark.parametrize("question, text, intent", [
+    ("contrainte", "arrêtez de m'écrire", "stop"),
+    ("usage", "non, stop", "stop"),
+    ("besoin", "effacer mon dossier", "delete_my_data"),
+    ("connexion", "delete my data", "delete_my_data"),
+    ("consent", "je ne veux pas que vous gardiez mes informations", "delete_my_data"),
+])
+async def test_stop_and_delete_win_over_words_that_read_as_an_answer(question, text, intent):
+    before = answered_before(question) if question != "consent" else {}
+    events, _ = await validate(answer_tracker(text, question, intent, 0.95, **before))
+    assert events == []
+
+
+@pytest.mark.parametrize("question, text", [("usage", "non"), ("equipement", "2")])
+async def test_a_bare_option_stays_an_answer_even_if_read_as_stop(question, text):
+    expected = str(understand(GRID.question(question), text).option)
+    events, _ = await validate(answer_tracker(text, question, "stop", 0.95, **answered_before(question)))
+    assert [e["value"] for e in events if e.get("name") == question] == [expected]
+
+
+async def test_concluding_with_missing_answers_tells_the_person_and_keeps_the_answers():
+    events, sent = await run(ActionConcludeDiagnostic(), conclude_tracker({"equipement": "1"}))
+    assert events == []
+    assert [m.get("text") for m in sent] == [messages.text("result_failed")]

@@ -15,9 +15,13 @@ from bot.config import database_url
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-@lru_cache(maxsize=4)
 def get_engine(url: str | None = None) -> Engine:
-    url = url or database_url()
+    """The engine of `url`, or of the configured database (read at each call, cached by URL)."""
+    return _engine(url or database_url())
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str) -> Engine:
     engine = create_engine(url, future=True, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")

@@ -59,6 +59,19 @@ def _contains(haystack: str, phrase: str) -> bool:
     return f" {phrase} " in f" {haystack} "
 
 
+def exact_option(question: Question, text: str | None) -> int | None:
+    """The option whose number or phrase is the whole message ("2", "non", "les deux")."""
+    words = normalize(text)
+    if _NUMBER.match(words) and 1 <= int(words) <= len(question.options):
+        return int(words)
+    for option in question.options:
+        if option.label and normalize(option.label) == words:
+            return option.number
+        if any(normalize(phrase) == words for phrase in option.words):
+            return option.number
+    return None
+
+
 def understand(question: Question, text: str | None) -> Understood:
     """Which option of `question` the text means."""
     words = normalize(text)
@@ -66,9 +79,9 @@ def understand(question: Question, text: str | None) -> Understood:
         return Understood(None, "empty")
     tokens = words.split()
     # The whole message is one of the option's phrases ("les 2" means both, not option 2).
-    for option in question.options:
-        if any(normalize(phrase) == words for phrase in option.words):
-            return Understood(option.number)
+    exact = exact_option(question, words)
+    if exact is not None and not _NUMBER.match(words):
+        return Understood(exact)
     # A message holding one number or ordinal among filler words ("2", "le 2", "choix 3").
     by_number = _number_in(tokens, len(question.options))
     if by_number is not None:
