@@ -1,0 +1,351 @@
+"""`make bench`: measures the assistant on this machine and writes var/bench/bench.json.
+
+- NLU: intent accuracy and macro-F1 on tests/nlu/heldout.yml (never trained on).
+- Training time of our model (trained from scratch into a temporary folder) and of a plain Rasa
+  baseline (a minimal greet/mood bot with our config.yml and no custom action).
+- REST turn latency (p50, p95) and throughput at 1, 10 and 50 concurrent conversations, closed
+  loop, for our assistant (a whole diagnostic per conversation) and for the baseline.
+- Peak resident memory of each process (action server, Rasa, web app; baseline Rasa).
+
+Only loopback addresses are used; every loop is bounded in count.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import aiohttp
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scripts.servers import PROJECT_DIR, VENV_BIN, Servers, free_port  # noqa: E402
+
+RASA = str(VENV_BIN / "rasa")
+ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+OUT_DIR = PROJECT_DIR / "var" / "bench"
+
+# One whole diagnostic, as a person would type it (free words, digits).
+DIAGNOSTIC = ["bonjour", "oui", "jai juste mon portable", "2", "un peu", "avec ma fille",
+              "oui seul", "jamais", "non", "3", "la caf", "non"]
+BASELINE_TURNS = ["bonjour", "super", "merci", "bonjour", "triste", "oui", "bonjour", "bien",
+                  "au revoir", "bonjour", "nul", "non"]
+LEVELS = [(1, 4), (10, 2), (50, 1)]  # (concurrent conversations, conversations per worker)
+
+BASELINE_NLU = """version: "3.1"
+nlu:
+- intent: greet
+  examples: |
+    - bonjour
+    - salut
+    - bonsoir
+    - coucou
+    - hello
+    - bjr
+    - slt
+    - bonjour madame
+- intent: goodbye
+  examples: |
+    - au revoir
+    - bonne journée
+    - à bientôt
+    - bye
+    - salut à plus
+    - bonne soirée
+- intent: affirm
+  examples: |
+    - oui
+    - d'accord
+    - ok
+    - bien sûr
+    - exactement
+    - ça marche
+- intent: deny
+  examples: |
+    - non
+    - pas du tout
+    - jamais
+    - non merci
+    - pas vraiment
+- intent: mood_great
+  examples: |
+    - super
+    - très bien
+    - bien
+    - je vais bien
+    - génial
+    - parfait
+- intent: mood_unhappy
+  examples: |
+    - triste
+    - pas bien
+    - nul
+    - je suis triste
+    - très mal
+    - déprimé
+"""
+BASELINE_STORIES = """version: "3.1"
+stories:
+- story: happy path
+  steps:
+  - intent: greet
+  - action: utter_greet
+  - intent: mood_great
+  - action: utter_happy
+- story: sad path
+  steps:
+  - intent: greet
+  - action: utter_greet
+  - intent: mood_unhappy
+  - action: utter_cheer_up
+  - action: utter_did_that_help
+  - intent: affirm
+  - action: utter_happy
+- story: sad path 2
+  steps:
+  - intent: greet
+  - action: utter_greet
+  - intent: mood_unhappy
+  - action: utter_cheer_up
+  - action: utter_did_that_help
+  - intent: deny
+  - action: utter_goodbye
+"""
+BASELINE_RULES = """version: "3.1"
+rules:
+- rule: goodbye
+  steps:
+  - intent: goodbye
+  - action: utter_goodbye
+"""
+BASELINE_DOMAIN = """version: "3.1"
+intents: [greet, goodbye, affirm, deny, mood_great, mood_unhappy]
+responses:
+  utter_greet:
+  - text: "Bonjour, comment allez-vous ?"
+  utter_cheer_up:
+  - text: "Courage, voici une pensée positive."
+  utter_did_that_help:
+  - text: "Cela vous a-t-il aidé ?"
+  utter_happy:
+  - text: "Très bien, continuez !"
+  utter_goodbye:
+  - text: "Au revoir."
+session_config:
+  session_expiration_time: 60
+  carry_over_slots_to_new_session: true
+"""
+
+
+def run(command: list[str], cwd: Path = PROJECT_DIR) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, env=ENV, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"failed: {' '.join(command)}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return time.perf_counter() - started
+
+
+def nlu_quality(model: Path, work: Path) -> dict:
+    out = work / "nlu-results"
+    run([RASA, "test", "nlu", "--model", str(model), "--nlu", "tests/nlu/heldout.yml",
+         "--out", str(out)])
+    report = json.loads((out / "intent_report.json").read_text())
+    return {
+        "examples": int(report["macro avg"]["support"]),
+        "accuracy": round(report["accuracy"], 4),
+        "macro_f1": round(report["macro avg"]["f1-score"], 4),
+        "worst_intents": sorted(
+            ((name, round(v["f1-score"], 3)) for name, v in report.items()
+             if isinstance(v, dict) and "f1-score" in v and name not in
+             ("macro avg", "weighted avg", "micro avg")),
+            key=lambda item: item[1])[:3],
+    }
+
+
+def make_baseline(work: Path) -> Path:
+    folder = work / "baseline"
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "nlu.yml").write_text(BASELINE_NLU)
+    (folder / "data" / "stories.yml").write_text(BASELINE_STORIES)
+    (folder / "data" / "rules.yml").write_text(BASELINE_RULES)
+    (folder / "domain.yml").write_text(BASELINE_DOMAIN)
+    shutil.copy(PROJECT_DIR / "config.yml", folder / "config.yml")
+    (folder / "credentials.yml").write_text("rest:\n")
+    (folder / "endpoints.yml").write_text("")
+    return folder
+
+
+class MemoryWatch:
+    """Samples the resident memory of process trees; keeps each one's peak."""
+
+    def __init__(self, pids: dict[str, int]):
+        self.pids, self.peaks = pids, dict.fromkeys(pids, 0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self):
+        while not self._stop.is_set():
+            for name, pid in self.pids.items():
+                try:
+                    process = psutil.Process(pid)
+                    rss = process.memory_info().rss + sum(
+                        child.memory_info().rss for child in process.children(recursive=True))
+                    self.peaks[name] = max(self.peaks[name], rss)
+                except psutil.Error:
+                    pass
+            self._stop.wait(0.2)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def megabytes(self) -> dict[str, float]:
+        return {name: round(peak / 2**20, 1) for name, peak in self.peaks.items()}
+
+
+async def conversation(session, url: str, sender: str, turns: list[str], latencies: list[float]):
+    for text in turns:
+        started = time.perf_counter()
+        async with session.post(url, json={"sender": sender, "message": text}) as response:
+            body = await response.json()
+            if response.status != 200 or not isinstance(body, list):
+                raise RuntimeError(f"bad reply {response.status}: {body!r}")
+        latencies.append(time.perf_counter() - started)
+
+
+async def load(url: str, turns: list[str], concurrency: int, rounds: int, tag: str) -> dict:
+    latencies: list[float] = []
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        async def worker(index: int):
+            for round_ in range(rounds):
+                await conversation(session, url, f"bench-{tag}-{concurrency}-{index}-{round_}",
+                                   turns, latencies)
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(i) for i in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "concurrency": concurrency,
+        "turns": len(latencies),
+        "p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))] * 1000, 1),
+        "throughput_msg_s": round(len(latencies) / elapsed, 1),
+    }
+
+
+def measure_server(servers: Servers, turns: list[str], tag: str) -> tuple[list[dict], dict]:
+    servers.start()
+    try:
+        pids = {p.name: p.popen.pid for p in servers.processes}
+        url = f"{servers.rasa_url}/webhooks/rest/webhook"
+        asyncio.run(load(url, turns, 1, 1, f"{tag}-warmup"))
+        with MemoryWatch(pids) as watch:
+            results = [asyncio.run(load(url, turns, c, r, tag)) for c, r in LEVELS]
+        return results, watch.megabytes()
+    finally:
+        servers.stop()
+
+
+def main() -> int:
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="npt-bench-"))
+    report: dict = {"machine": {"cpus": os.cpu_count(),
+                                "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)},
+                    "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    try:
+        print("Training our model from scratch (timed)...", flush=True)
+        ours = work / "ours"
+        report["training_s"] = round(run([
+            RASA, "train", "--data", "data/nlu", "data/rules", "--config", "config.yml",
+            "--domain", "domain.yml", "--out", str(ours), "--fixed-model-name", "npt", "--force"]), 1)
+        model = ours / "npt.tar.gz"
+
+        print("Training the baseline...", flush=True)
+        baseline = make_baseline(work)
+        report["baseline_training_s"] = round(run(
+            [RASA, "train", "--out", "models", "--fixed-model-name", "baseline"], cwd=baseline), 1)
+
+        print("Evaluating NLU on the held-out set...", flush=True)
+        report["nlu_heldout"] = nlu_quality(model, work)
+
+        print("Load on our assistant (REST)...", flush=True)
+        env = {"NPT_DATABASE_URL": f"sqlite:///{work / 'npt.db'}",
+               "NPT_TRACKER_DATABASE_URL": f"sqlite:///{work / 'tracker.db'}",
+               "NPT_SECRET_KEY": "bench"}
+        servers = Servers(model, rasa_port=free_port(), actions_port=free_port(),
+                          web_port=free_port(), log_dir=work / "log", env=env)
+        report["ours"], report["ours_peak_memory_mb"] = measure_server(servers, DIAGNOSTIC, "ours")
+
+        print("Load on the baseline (REST)...", flush=True)
+        port = free_port()
+        base_servers = Servers(baseline / "models" / "baseline.tar.gz", rasa_port=port,
+                               actions_port=free_port(), web_port=None, log_dir=work / "log-base",
+                               endpoints=baseline / "endpoints.yml")
+        base_servers.processes = []
+        report["baseline"], report["baseline_peak_memory_mb"] = measure_baseline(
+            baseline, port, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    path = OUT_DIR / "bench.json"
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    print_table(report)
+    print(f"\nwritten to {path}")
+    return 0
+
+
+def measure_baseline(baseline: Path, port: int, work: Path) -> tuple[list[dict], dict]:
+    """The plain Rasa bot alone (no action server): `rasa run` in its own folder."""
+    from scripts.servers import Process
+
+    process = Process("rasa", [RASA, "run", "--model", "models/baseline.tar.gz", "--port",
+                               str(port), "--credentials", "credentials.yml"],
+                      f"http://127.0.0.1:{port}/", work / "baseline-rasa.log", ENV)
+    process.log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = open(process.log_path, "ab")
+    process.popen = subprocess.Popen(process.command, cwd=baseline, stdout=log,
+                                     stderr=subprocess.STDOUT, env=ENV, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not process.healthy():
+            if not process.alive() or time.monotonic() > deadline:
+                sys.exit(f"baseline did not start:\n{process.log_tail()}")
+            time.sleep(0.5)
+        url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+        asyncio.run(load(url, BASELINE_TURNS, 1, 1, "base-warmup"))
+        with MemoryWatch({"rasa": process.popen.pid}) as watch:
+            results = [asyncio.run(load(url, BASELINE_TURNS, c, r, "base")) for c, r in LEVELS]
+        return results, watch.megabytes()
+    finally:
+        process.stop()
+
+
+def print_table(report: dict) -> None:
+    nlu = report["nlu_heldout"]
+    print(f"\nNLU held-out ({nlu['examples']} examples): accuracy {nlu['accuracy']:.3f}, "
+          f"macro-F1 {nlu['macro_f1']:.3f}; weakest: {nlu['worst_intents']}")
+    print(f"Training: ours {report['training_s']} s, baseline {report['baseline_training_s']} s")
+    print(f"\n{'bot':<10}{'conc.':>6}{'turns':>7}{'p50 ms':>9}{'p95 ms':>9}{'msg/s':>8}")
+    for bot in ("ours", "baseline"):
+        for row in report[bot]:
+            print(f"{bot:<10}{row['concurrency']:>6}{row['turns']:>7}{row['p50_ms']:>9}"
+                  f"{row['p95_ms']:>9}{row['throughput_msg_s']:>8}")
+    print(f"\nPeak memory (MB): ours {report['ours_peak_memory_mb']}, "
+          f"baseline {report['baseline_peak_memory_mb']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
