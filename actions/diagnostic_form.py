@@ -46,8 +46,9 @@ def question_for(slot: str) -> Question:
     return load_grid().question(slot)
 
 
-def buttons_for(question: Question) -> list[dict[str, str]]:
-    return [{"title": option.label, "payload": str(option.number)} for option in question.options]
+def buttons_for(question: Question, among: list[int] | None = None) -> list[dict[str, str]]:
+    return [{"title": option.label, "payload": str(option.number)} for option in question.options
+            if not among or option.number in among]
 
 
 def answering(tracker: Tracker) -> bool:
@@ -91,7 +92,8 @@ class ValidateDiagnosticForm(FormValidationAction):
             intent = (message.get("intent") or {}).get("name")
             confidence = (message.get("intent") or {}).get("confidence") or 0.0
             question = question_for(requested)
-            understood = understand(question, text)
+            among = tracker.get_slot("diagnostic_remaining") or None
+            understood = understand(question, text, among)
             words = normalize(text)
             # A message with no words (emoji, punctuation) or in another alphabet never
             # interrupts: the question is asked again.
@@ -104,9 +106,16 @@ class ValidateDiagnosticForm(FormValidationAction):
             if words in COMMANDS or overriding or (understood.option is None and interrupting):
                 # Nothing filled: the form rejects itself and the rules answer.
                 return []
+            if understood.reason == "narrowed":
+                # "j'ai pas d'ordi": some options are ruled out; ask among the others, and do
+                # not count it as a misunderstanding.
+                return events + [SlotSet(requested, None),
+                                 SlotSet("diagnostic_remaining", list(understood.remaining)),
+                                 SlotSet("requested_slot", requested)]
             if understood.option is not None:
                 value = str(understood.option)
-                events += [SlotSet(requested, value), SlotSet("diagnostic_retries", 0)]
+                events += [SlotSet(requested, value), SlotSet("diagnostic_retries", 0),
+                           SlotSet("diagnostic_remaining", None)]
                 if requested == "consent":
                     consent = value
                     if value == CONSENT_YES:
@@ -124,7 +133,7 @@ class ValidateDiagnosticForm(FormValidationAction):
                     dispatcher.utter_message(response="utter_human")
                 return events + [SlotSet("requested_slot", requested)]
         elif not requested:
-            events.append(SlotSet("diagnostic_retries", 0))
+            events += [SlotSet("diagnostic_retries", 0), SlotSet("diagnostic_remaining", None)]
 
         return events + [SlotSet("requested_slot", next_slot(tracker, answers, consent))]
 
@@ -142,13 +151,17 @@ class AskQuestion(Action):
     ) -> List[EventType]:
         question = question_for(self.slot)
         retries = int(tracker.get_slot("diagnostic_retries") or 0)
+        among = tracker.get_slot("diagnostic_remaining") or None
+        if among and retries == 0:
+            dispatcher.utter_message(text=messages.text("narrowed"), buttons=buttons_for(question, among))
+            return []
         if retries == 0:
             text = question.text
         elif retries <= REPHRASES:
             text = question.rephrase
         else:
             text = messages.text("answer_with_number")
-        dispatcher.utter_message(text=text, buttons=buttons_for(question))
+        dispatcher.utter_message(text=text, buttons=buttons_for(question, among))
         return []
 
 

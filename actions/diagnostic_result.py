@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 
 
 def reset_answers() -> List[EventType]:
-    return [SlotSet(q, None) for q in load_grid().question_ids] + [SlotSet("diagnostic_retries", 0)]
+    return [SlotSet(q, None) for q in load_grid().question_ids] + [
+        SlotSet("diagnostic_retries", 0), SlotSet("diagnostic_remaining", None)]
 
 
 class ActionConcludeDiagnostic(Action):

@@ -11,22 +11,22 @@ from bot.paths import VAR_DIR
 log = logging.getLogger(__name__)
 
 
-def database_url() -> str:
-    """The assistant's own database: `NPT_DATABASE_URL`, or SQLite under var/."""
-    url = os.environ.get("NPT_DATABASE_URL", "").strip()
+def _url(variable: str, sqlite_file: str) -> str:
+    url = os.environ.get(variable, "").strip()
     if url:
         return url
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{VAR_DIR / 'npt.db'}"
+    return f"sqlite:///{VAR_DIR / sqlite_file}"
+
+
+def database_url() -> str:
+    """The assistant's own database: `NPT_DATABASE_URL`, or SQLite under var/."""
+    return _url("NPT_DATABASE_URL", "npt.db")
 
 
 def tracker_database_url() -> str:
     """Where Rasa keeps conversations: `NPT_TRACKER_DATABASE_URL`, or SQLite under var/."""
-    url = os.environ.get("NPT_TRACKER_DATABASE_URL", "").strip()
-    if url:
-        return url
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{VAR_DIR / 'tracker.db'}"
+    return _url("NPT_TRACKER_DATABASE_URL", "tracker.db")
 
 
 def secret_key() -> bytes:

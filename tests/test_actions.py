@@ -262,6 +262,7 @@ async def test_an_answer_fills_the_question_and_the_next_one_is_requested(
     assert events == [
         SlotSet(requested, value),
         SlotSet("diagnostic_retries", 0),
+        SlotSet("diagnostic_remaining", None),
         SlotSet("requested_slot", next_slot),
     ]
     assert sent == []
@@ -275,6 +276,7 @@ async def test_consent_yes_is_recorded_for_the_pseudonym_and_equipement_comes_ne
     assert events == [
         SlotSet("consent", "1"),
         SlotSet("diagnostic_retries", 0),
+        SlotSet("diagnostic_remaining", None),
         SlotSet("requested_slot", "equipement"),
     ]
     assert sent == []
@@ -290,6 +292,7 @@ async def test_consent_no_ends_the_form_and_records_nothing():
     assert events == [
         SlotSet("consent", "2"),
         SlotSet("diagnostic_retries", 0),
+        SlotSet("diagnostic_remaining", None),
         SlotSet("requested_slot", None),
     ]
     assert sent == []
@@ -315,7 +318,8 @@ async def test_at_activation_the_first_question_not_answered_is_requested(slots,
     slot_state = slots_with(None, diagnostic_retries=2.0, **slots)
     result, sent = await validate(tracker(events, slot_state, "bonjour"))
 
-    assert result == [SlotSet("diagnostic_retries", 0), SlotSet("requested_slot", next_slot)]
+    assert result == [SlotSet("diagnostic_retries", 0), SlotSet("diagnostic_remaining", None),
+                      SlotSet("requested_slot", next_slot)]
     assert sent == []
 
 
@@ -336,7 +340,8 @@ async def test_after_no_use_besoin_then_contrainte_then_the_end():
     skipped = {"consent": "1", "equipement": "4", "connexion": "3", "usage": "3"}
     events, _ = await validate(answer_tracker("7", "besoin", **skipped))
     assert slot_values(events) == {
-        "besoin": "7", "diagnostic_retries": 0, "requested_slot": "contrainte"
+        "besoin": "7", "diagnostic_retries": 0, "diagnostic_remaining": None,
+        "requested_slot": "contrainte"
     }
 
     events, _ = await validate(answer_tracker("1", "contrainte", besoin="7", **skipped))
@@ -613,7 +618,7 @@ async def test_cancel_forgets_the_answers_but_not_the_consent():
     ))
 
     assert sent == []
-    assert slot_values(events) == {**{q: None for q in QUESTIONS}, "diagnostic_retries": 0}
+    assert slot_values(events) == {**{q: None for q in QUESTIONS}, "diagnostic_retries": 0, "diagnostic_remaining": None}
     assert stored_results() == []
 
 
@@ -629,7 +634,7 @@ async def test_stop_records_the_opt_out_of_the_pseudonym_and_forgets_the_answers
     stored = people()
     assert list(stored) == [expected_key()]
     assert stored[expected_key()].opted_out_at is not None
-    assert slot_values(events) == {**{q: None for q in QUESTIONS}, "diagnostic_retries": 0}
+    assert slot_values(events) == {**{q: None for q in QUESTIONS}, "diagnostic_retries": 0, "diagnostic_remaining": None}
 
 
 async def test_delete_erases_only_the_senders_results_and_the_conversation():
@@ -697,3 +702,28 @@ async def test_concluding_with_missing_answers_tells_the_person_and_keeps_the_an
     events, sent = await run(ActionConcludeDiagnostic(), conclude_tracker({"equipement": "1"}))
     assert events == []
     assert [m.get("text") for m in sent] == [messages.text("result_failed")]
+
+
+# --------------------------------------------------------------------------- narrowing
+
+
+async def test_no_computer_narrows_the_device_question_without_counting_a_failure():
+    events, sent = await validate(answer_tracker("j'ai pas d'ordi", "equipement", "ask_equipment", 0.4,
+                                                 **answered_before("equipement")))
+    assert sent == []
+    assert [e["value"] for e in events if e.get("name") == "diagnostic_remaining"] == [[1, 4]]
+    assert not [e for e in events if e.get("name") == "diagnostic_retries"]
+    assert [e["value"] for e in events if e.get("name") == "requested_slot"] == ["equipement"]
+
+
+async def test_the_narrowed_question_offers_only_the_remaining_options_then_takes_the_answer():
+    slots = slots_with("equipement", diagnostic_remaining=[1, 4], **answered_before("equipement"))
+    _, sent = await run(ask_action("equipement"), tracker([], slots))
+    assert sent[0]["text"] == messages.text("narrowed")
+    assert [b["payload"] for b in sent[0]["buttons"]] == ["1", "4"]
+
+    events, _ = await validate(answer_tracker("non", "equipement", "deny", 0.9,
+                                              diagnostic_remaining=[1, 4],
+                                              **answered_before("equipement")))
+    assert [e["value"] for e in events if e.get("name") == "equipement"] == ["4"]
+    assert [e["value"] for e in events if e.get("name") == "diagnostic_remaining"] == [None]

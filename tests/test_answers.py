@@ -87,7 +87,6 @@ UNCLEAR = [
     ("equipement", "0", "out_of_range"),
     ("usage", "1 ou 2", "unclear"),
     ("equipement", "bonjour", "unclear"),
-    ("equipement", "j'ai pas d'ordi", "unclear"),  # a phone or nothing? asked again
     ("usage", "je sais pas", "unclear"),
     ("besoin", "<script>alert(1)</script>", "unclear"),
     ("besoin", "'; DROP TABLE people; --", "unclear"),
@@ -164,3 +163,14 @@ def test_a_grid_file_that_is_not_yaml_is_refused(tmp_path):
     path.write_text("version: [unclosed", encoding="utf-8")
     with pytest.raises(GridError, match="cannot read it"):
         load_grid(path)
+
+
+def test_an_answer_that_rules_options_out_narrows_the_choice():
+    question = GRID.question("equipement")
+    narrowed = understand(question, "j'ai pas d'ordi")
+    assert (narrowed.option, narrowed.reason, narrowed.remaining) == (None, "narrowed", (1, 4))
+    assert understand(question, "oui un smartphone", narrowed.remaining).option == 1
+    assert understand(question, "non rien", narrowed.remaining).option == 4
+    assert understand(question, "4", narrowed.remaining).option == 4
+    # an option already ruled out is not accepted
+    assert understand(question, "un ordinateur", narrowed.remaining).option is None

@@ -8,7 +8,7 @@ tied on their longest phrase means we do not know, and the question is asked aga
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.diagnostic.grid import Question
 from bot.text import normalize
@@ -32,10 +32,12 @@ _FILLER = {
 
 @dataclass(frozen=True)
 class Understood:
-    """The option chosen, or None with the reason (`empty`, `out_of_range`, `unclear`)."""
+    """The option chosen, or None with the reason (`empty`, `out_of_range`, `unclear`,
+    `narrowed`: the message ruled some options out and `remaining` are still possible)."""
 
     option: int | None
     reason: str = ""
+    remaining: tuple[int, ...] = ()
 
 
 def _number_in(tokens: list[str], count: int) -> Understood | None:
@@ -72,8 +74,20 @@ def exact_option(question: Question, text: str | None) -> int | None:
     return None
 
 
-def understand(question: Question, text: str | None) -> Understood:
-    """Which option of `question` the text means."""
+def understand(question: Question, text: str | None,
+               among: tuple[int, ...] | list[int] | None = None) -> Understood:
+    """Which option of `question` the text means (only `among` these options, when given)."""
+    if among:
+        allowed = set(among)
+        question = replace(question, options=tuple(
+            o if o.number in allowed else replace(o, words=(), excludes=()) for o in question.options))
+    understood = _understand(question, text)
+    if among and understood.option is not None and understood.option not in among:
+        return Understood(None, "unclear", tuple(among))
+    return understood
+
+
+def _understand(question: Question, text: str | None) -> Understood:
     words = normalize(text)
     if not words:
         return Understood(None, "empty")
@@ -111,7 +125,9 @@ def understand(question: Question, text: str | None) -> Understood:
         if len(winners) == 1:
             return Understood(winners[0])
         return Understood(None, "unclear")
-    remaining = [o.number for o in question.options if o.number not in excluded]
+    remaining = tuple(o.number for o in question.options if o.number not in excluded)
     if excluded and len(remaining) == 1:
         return Understood(remaining[0])
+    if excluded and remaining:
+        return Understood(None, "narrowed", remaining)
     return Understood(None, "unclear")
