@@ -103,7 +103,8 @@ class ValidateDiagnosticForm(FormValidationAction):
             # the options ("non", "2"): "non, stop" stops, "arrêtez de m'écrire" stops.
             overriding = (interrupting and intent in OVERRIDING
                           and confidence >= OVERRIDE_CONFIDENCE and not exact_option(question, text))
-            if words in COMMANDS or overriding or (understood.option is None and interrupting):
+            answered = understood.option is not None or understood.reason == "narrowed"
+            if words in COMMANDS or overriding or (not answered and interrupting):
                 # Nothing filled: the form rejects itself and the rules answer.
                 return []
             if understood.reason == "narrowed":

@@ -167,3 +167,12 @@ def test_cancel_stops_the_questions(assistant):
     assert "j'arrête les questions" in texts(say(assistant, sender, "annuler"))
     # answers were dropped, consent was kept: the questions start again from the first one
     assert "Quel appareil avez-vous ?" in texts(say(assistant, sender, "bonjour"))
+
+
+def test_no_computer_narrows_the_device_question(assistant):
+    sender = f"e2e-{uuid.uuid4()}"
+    complete(assistant, sender, HAPPY_PATH[:2])
+    replies = say(assistant, sender, "j'ai pas d'ordi")
+    assert "laquelle de ces réponses" in texts(replies)
+    assert [b["title"] for b in replies[-1]["buttons"]] == ["Un smartphone", "Aucun"]
+    assert "Avez-vous internet ?" in texts(say(assistant, sender, "un smartphone"))
