@@ -45,6 +45,7 @@ $(MODEL): $(TRAINING_DATA) $(VENV)/.installed
 
 db: venv
 	$(VENV)/bin/npt db upgrade
+	$(VENV)/bin/npt places seed
 
 # Headless Chromium for the web chat tests (Debian package; installed when missing, as root).
 browser:

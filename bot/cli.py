@@ -58,6 +58,38 @@ def _results_summary(args) -> int:
     return 0
 
 
+def _print_places_report(report) -> None:
+    for line in report.lines():
+        print(line)
+
+
+def _places_import(args) -> int:
+    from bot.places import PlacesFileError, PlacesImportError, import_places
+
+    try:
+        report = import_places(args.file, source=args.source, url=args.url)
+    except PlacesFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except PlacesImportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    _print_places_report(report)
+    return 0
+
+
+def _places_seed(args) -> int:
+    from bot.places import PlacesImportError, seed_default_places
+
+    try:
+        report = seed_default_places(args.url)
+    except PlacesImportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    _print_places_report(report)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="npt", description="Numérique pour Tous: operators' tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -82,6 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
     summary = results.add_parser("summary", help="count stored diagnostics by level")
     summary.add_argument("--url", help="SQLAlchemy URL (default: NPT_DATABASE_URL or var/npt.db)")
     summary.set_defaults(func=_results_summary)
+
+    places = sub.add_parser("places", help="the directory of places").add_subparsers(dest="places", required=True)
+    imp = places.add_parser("import", help="import a CSV file of the national standard "
+                                           "'lieux de médiation numérique' v1.0.2 (upsert by source and id)")
+    imp.add_argument("file", help="CSV file (UTF-8, ',' or ';' separated, header with the standard's columns)")
+    imp.add_argument("--source", help="name of the source its rows belong to (default: the file's name)")
+    imp.add_argument("--url", help="SQLAlchemy URL (default: NPT_DATABASE_URL or var/npt.db)")
+    imp.set_defaults(func=_places_import)
+    seed = places.add_parser("seed", help="import the default directory (France Services sites of the MGP)")
+    seed.add_argument("--url", help="SQLAlchemy URL (default: NPT_DATABASE_URL or var/npt.db)")
+    seed.set_defaults(func=_places_seed)
     return parser
 
 
