@@ -104,6 +104,12 @@ class ValidateDiagnosticForm(FormValidationAction):
             overriding = (interrupting and intent in OVERRIDING
                           and confidence >= OVERRIDE_CONFIDENCE and not exact_option(question, text))
             answered = understood.option is not None or understood.reason == "narrowed"
+            # Someone who already failed to answer this question and now writes something the
+            # NLU reads as off-topic ("zzz", "bof") is struggling, not changing the subject:
+            # it counts as one more unclear answer, so a person is offered after the third.
+            struggling = int(tracker.get_slot("diagnostic_retries") or 0) >= 1
+            if struggling and intent == "out_of_scope" and not answered:
+                interrupting = False
             if words in COMMANDS or overriding or (not answered and interrupting):
                 # Nothing filled: the form rejects itself and the rules answer.
                 return []

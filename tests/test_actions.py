@@ -433,6 +433,27 @@ async def test_an_interruption_that_is_not_an_answer_fills_nothing(intent, text,
     assert sent == []
 
 
+async def test_off_topic_words_after_an_unclear_answer_count_as_one_more_unclear_answer():
+    # Gibberish is often read as out_of_scope; a struggling person must still reach a human.
+    before = answered_before("information")
+    events, sent = await validate(
+        answer_tracker("zzz", "information", "out_of_scope", 0.9, retries=2, **before))
+
+    assert slot_values(events) == {
+        "information": None, "diagnostic_retries": 3, "requested_slot": "information"
+    }
+    assert any("01 70 772 372" in (m.get("text") or "") or m.get("response") == "utter_human"
+               for m in sent)
+
+
+async def test_off_topic_words_at_a_fresh_question_are_answered_as_an_interruption():
+    events, _ = await validate(answer_tracker(
+        "il fait beau aujourd'hui", "information", "out_of_scope", 0.9,
+        **answered_before("information")))
+
+    assert events == []
+
+
 async def test_an_unsure_interruption_is_an_unclear_answer():
     events, _ = await validate(answer_tracker(
         "vous êtes un robot ?", "information", "bot_challenge", 0.3,
