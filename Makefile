@@ -13,12 +13,12 @@ export RASA_TELEMETRY_ENABLED = false
 export TF_CPP_MIN_LOG_LEVEL = 2
 export SQLALCHEMY_SILENCE_UBER_WARNING = 1
 
-.PHONY: run test bench train db venv lock browser clean
+.PHONY: run test bench train db venv lock browser postgres clean
 
 run: venv train db
 	$(PY) scripts/run_all.py
 
-test: venv train browser
+test: venv train browser postgres
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: venv train
@@ -46,6 +46,7 @@ $(MODEL): $(TRAINING_DATA) $(VENV)/.installed
 db: venv
 	$(VENV)/bin/npt db upgrade
 	$(VENV)/bin/npt places seed
+	$(VENV)/bin/npt partners load
 
 # Headless Chromium for the web chat tests (Debian package; installed when missing, as root).
 browser:
@@ -53,6 +54,14 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then echo "Installing chromium (apt)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || exit 1; \
 	  else echo "Chromium is missing: run sudo apt-get install chromium" >&2; exit 1; fi; fi
+
+# PostgreSQL server binaries for the storage tests, which start their own throwaway server
+# (Debian package; installed when missing, as root).
+postgres:
+	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "Installing postgresql (apt)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null || exit 1; \
+	  else echo "PostgreSQL is missing: run sudo apt-get install postgresql" >&2; exit 1; fi; fi
 
 lock:
 	scripts/lock.sh

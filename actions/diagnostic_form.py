@@ -19,23 +19,13 @@ from actions.common import answers_of, off_loop, person_key_of
 from bot import messages
 from bot.diagnostic import Question, exact_option, load_grid, next_question, understand
 from bot.people import record_consent
+from actions.interruptions import (COMMANDS, INTERRUPTIONS, MIN_CONFIDENCE,  # noqa: F401
+                                   OVERRIDE_CONFIDENCE, OVERRIDING)
+from actions.interruptions import answering as answering_form
 from bot.text import mostly_latin, normalize
 
 log = logging.getLogger(__name__)
 
-# Intents that interrupt the form when the message is not an answer to the question.
-INTERRUPTIONS = {
-    "stop", "delete_my_data", "cancel_appointment", "ask_human", "bot_challenge",
-    "ask_programme_info", "out_of_scope", "ask_help", "ask_equipment", "register_webinar",
-    "identify_prescripteur", "request_appointment", "goodbye",
-}
-# Words that always work, whatever the question (PRODUCT.md): they are never taken as answers.
-COMMANDS = {"stop", "arret", "stop sms", "stop message", "stop messages", "supprimer",
-            "annuler", "aide", "help", "au secours"}
-MIN_CONFIDENCE = 0.5
-# Intents that win even over a message that also reads as an answer.
-OVERRIDING = {"stop", "delete_my_data"}
-OVERRIDE_CONFIDENCE = 0.8
 REPHRASES = 2
 CONSENT_YES, CONSENT_NO = "1", "2"
 
@@ -52,18 +42,7 @@ def buttons_for(question: Question, among: list[int] | None = None) -> list[dict
 
 
 def answering(tracker: Tracker) -> bool:
-    """True when the person's latest message answers the question asked.
-
-    False when the form is (re)started after another action: at activation, or when it asks
-    its question again after answering an interruption.
-    """
-    for event in reversed(tracker.events):
-        if event.get("event") == "action":
-            name = event.get("name")
-            if name == "diagnostic_form":
-                continue
-            return name == "action_listen"
-    return False
+    return answering_form(tracker, "diagnostic_form")
 
 
 def next_slot(tracker: Tracker, answers: Dict[str, int], consent: Any) -> Text | None:

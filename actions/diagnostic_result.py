@@ -30,7 +30,7 @@ class ActionConcludeDiagnostic(Action):
     ) -> List[EventType]:
         if tracker.get_slot("consent") != "1":
             dispatcher.utter_message(text=messages.text("consent_declined"))
-            return reset_answers() + [SlotSet("consent", None)]
+            return reset_answers() + [SlotSet("consent", None), SlotSet("diagnosis", None)]
         try:
             result = evaluate(answers_of(tracker))
         except AnswersError:
@@ -39,14 +39,22 @@ class ActionConcludeDiagnostic(Action):
             log.exception("diagnostic concluded with incomplete answers")
             dispatcher.utter_message(text=messages.text("result_failed"))
             return []
+        result_id = None
         try:
-            await off_loop(save_result, person_key_of(tracker), channel_of(tracker), result)
+            result_id = await off_loop(save_result, person_key_of(tracker), channel_of(tracker),
+                                       result)
         except Exception:  # the person still gets their result; the operator gets the error
             log.exception("could not store a diagnostic result")
         dispatcher.utter_message(text=result_message(result))
         return reset_answers() + [
             SlotSet("diagnostic_level", result.level),
             SlotSet("diagnostic_services", result.services),
+            # What the booking that follows needs: the services to look for, the mode of
+            # accompaniment, the specific support, and the stored result for the referral.
+            SlotSet("diagnosis", {
+                "id": result_id, "level": result.level, "services": result.services,
+                "accompaniment": result.accompaniment, "support": result.support,
+                "grid_version": result.grid_version}),
         ]
 
 

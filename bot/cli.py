@@ -90,6 +90,158 @@ def _places_seed(args) -> int:
     return 0
 
 
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def _database_errors(func):
+    """A database that cannot be used is one line on stderr and exit 2, never a traceback."""
+    def run(args) -> int:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            return func(args)
+        except SQLAlchemyError as error:
+            reason = str(getattr(error, "orig", error)).strip().splitlines()[0][:200]
+            if "no such table" in reason or "does not exist" in reason:
+                return _fail(f"the database is not ready ({reason}): run `npt db upgrade` first")
+            return _fail(f"the database refused the operation: {reason}")
+    return run
+
+
+def _parse_day(value: str, option: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"{option} {value!r} is not a date YYYY-MM-DD") from None
+
+
+@_database_errors
+def _partners_load(args) -> int:
+    from bot.booking.partners import PartnersError, PartnersFileError, load_partners
+
+    try:
+        report = load_partners(args.file, url=args.url)
+    except PartnersFileError as error:
+        count = len(error.problems)
+        print(f"error: {error.path}: {count} problem{'s' if count > 1 else ''}, nothing was loaded:",
+              file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except PartnersError as error:
+        return _fail(str(error))
+    for line in report.lines():
+        print(line)
+    return 0
+
+
+@_database_errors
+def _partners_list(args) -> int:
+    from bot.booking.partners import PartnersError, list_partners
+
+    try:
+        partners = list_partners(url=args.url)
+    except PartnersError as error:
+        return _fail(str(error))
+    if not partners:
+        print("no partner place (load a partners file: `npt partners load`)")
+    for partner in partners:
+        state = "bookings on" if partner.booking_enabled else "bookings OFF"
+        print(f"{partner.pk}\t{partner.ref}\t{partner.name} ({partner.commune}) [{state}]")
+        for agenda in partner.agendas:
+            if not agenda.active:
+                continue
+            print(f"    agenda {agenda.key}: {agenda.label}, {agenda.slot_minutes} min, "
+                  f"{agenda.seats} seat{'s' if agenda.seats > 1 else ''}")
+            for hours in agenda.hours:
+                print(f"        {hours}")
+        for closure in partner.closures:
+            only = f" (agenda {closure.agenda_key})" if closure.agenda_key else ""
+            print(f"    closed {closure.start} to {closure.end}{only}: {closure.reason} "
+                  f"[{closure.origin}, id {closure.id}]")
+    return 0
+
+
+@_database_errors
+def _partners_closure_add(args) -> int:
+    from bot.booking.partners import PartnersError, add_closure
+
+    try:
+        start, end = _parse_day(args.start, "--from"), _parse_day(args.end, "--to")
+        added = add_closure(args.place, start, end, args.reason, agenda_key=args.agenda, url=args.url)
+    except (PartnersError, ValueError) as error:
+        return _fail(str(error))
+    print(f"closure {added.closure_id}: {added.place_name} closed from {start} to {end}")
+    if added.bookings_inside:
+        print(f"warning: {len(added.bookings_inside)} upcoming booking(s) fall in it and are NOT "
+              f"cancelled: {', '.join(added.bookings_inside)}", file=sys.stderr)
+    return 0
+
+
+@_database_errors
+def _bookings_list(args) -> int:
+    from bot.booking import upcoming_bookings
+    from bot.booking.partners import PartnersError, check_database, resolve_place
+    from bot.db.session import session_scope
+
+    try:
+        check_database(args.url)
+    except PartnersError as error:
+        return _fail(str(error))
+    place_pk = None
+    if args.place:
+        with session_scope(args.url) as session:
+            place = resolve_place(session, args.place)
+            if place is None:
+                return _fail(f"no place {args.place!r} (give SOURCE:ID, for example "
+                             f"france-services-2024-08-01:435, or the place's number)")
+            place_pk = place.pk
+    bookings = upcoming_bookings(place_pk, url=args.url)
+    if not bookings:
+        print("no upcoming booking")
+    for booking in bookings:
+        print(f"{booking.start:%Y-%m-%d %H:%M}  {booking.reference}  "
+              f"{booking.first_name or '-'}\t{booking.place_name} (pk {booking.place_pk})"
+              f"\t{booking.agenda_label}")
+    return 0
+
+
+@_database_errors
+def _reminders_send(args) -> int:
+    from bot.messaging.reminders import rasa_is_up, send_due_reminders
+
+    if not rasa_is_up(args.rasa):
+        print(f"error: Rasa is not reachable at {args.rasa or 'NPT_RASA_URL'}; nothing was sent "
+              "(the reminders stay due)", file=sys.stderr)
+        return 2
+    report = send_due_reminders(url=args.url, rasa=args.rasa)
+    print(f"reminders sent: {report.sent}, failed: {report.failed} (retried later)")
+    for error in report.errors:
+        print(f"  {error}", file=sys.stderr)
+    return 0 if not report.failed else 1
+
+
+def _reminders_list(args) -> int:
+    from bot.booking.partners import PartnersError, check_database
+    from bot.reminders import ReminderStatus, reminder_counts
+    from bot.reminders.store import next_due
+
+    try:
+        check_database(args.url)
+    except PartnersError as error:
+        return _fail(str(error))
+    counts = reminder_counts(args.url)
+    for status in ReminderStatus:
+        print(f"{status.value}\t{counts.get(status.value, 0)}")
+    due = next_due(args.url)
+    print(f"next due: {due:%Y-%m-%d %H:%M} (Europe/Paris)" if due else "next due: none")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="npt", description="Numérique pour Tous: operators' tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -125,6 +277,47 @@ def build_parser() -> argparse.ArgumentParser:
     seed = places.add_parser("seed", help="import the default directory (France Services sites of the MGP)")
     seed.add_argument("--url", help="SQLAlchemy URL (default: NPT_DATABASE_URL or var/npt.db)")
     seed.set_defaults(func=_places_seed)
+
+    url_help = "SQLAlchemy URL (default: NPT_DATABASE_URL or var/npt.db)"
+    partners = sub.add_parser("partners", help="partner places and their agendas").add_subparsers(
+        dest="partners", required=True)
+    load = partners.add_parser("load", help="make the partners those of a file (checked first, "
+                                            "loaded in one transaction; loading twice changes nothing)")
+    load.add_argument("file", nargs="?", help="partners YAML (default: data/partners/demo.yml)")
+    load.add_argument("--url", help=url_help)
+    load.set_defaults(func=_partners_load)
+    plist = partners.add_parser("list", help="partner places, agendas, weekly hours and closures")
+    plist.add_argument("--url", help=url_help)
+    plist.set_defaults(func=_partners_list)
+    closure = partners.add_parser("closure", help="days a partner place takes no appointment") \
+        .add_subparsers(dest="closure", required=True)
+    cadd = closure.add_parser("add", help="close a place (or one agenda) from a day to a day, both "
+                                          "included; kept across `npt partners load`")
+    cadd.add_argument("place", metavar="PLACE_REF", help="SOURCE:ID (france-services-2024-08-01:435) "
+                                                         "or the place's number")
+    cadd.add_argument("--from", dest="start", required=True, metavar="DATE", help="YYYY-MM-DD")
+    cadd.add_argument("--to", dest="end", required=True, metavar="DATE", help="YYYY-MM-DD")
+    cadd.add_argument("--reason", required=True, help="why (for operators)")
+    cadd.add_argument("--agenda", help="close only this agenda (its key)")
+    cadd.add_argument("--url", help=url_help)
+    cadd.set_defaults(func=_partners_closure_add)
+
+    bookings = sub.add_parser("bookings", help="appointments").add_subparsers(dest="bookings", required=True)
+    blist = bookings.add_parser("list", help="upcoming appointments (first name and reference only)")
+    blist.add_argument("--place", metavar="PLACE_REF", help="SOURCE:ID or the place's number")
+    blist.add_argument("--url", help=url_help)
+    blist.set_defaults(func=_bookings_list)
+
+    reminders = sub.add_parser("reminders", help="appointment reminders").add_subparsers(
+        dest="reminders", required=True)
+    rlist = reminders.add_parser("list", help="how many reminders are pending, sent, failed...")
+    rlist.add_argument("--url", help=url_help)
+    rlist.set_defaults(func=_reminders_list)
+    rsend = reminders.add_parser("send", help="send the reminders that are due (the scheduler "
+                                              "does it every minute)")
+    rsend.add_argument("--url", help="database URL (default: NPT_DATABASE_URL)")
+    rsend.add_argument("--rasa", help="Rasa server URL (default: NPT_RASA_URL)")
+    rsend.set_defaults(func=_reminders_send)
     return parser
 
 

@@ -6,6 +6,7 @@ three run the assistant the same way. Each process logs to its own file under va
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -48,6 +49,8 @@ class Process:
         )
 
     def healthy(self) -> bool:
+        if not self.health_url:  # a worker without HTTP: healthy while it runs
+            return self.alive()
         try:
             with urllib.request.urlopen(self.health_url, timeout=2) as response:
                 return response.status == 200
@@ -88,6 +91,11 @@ class Servers:
         self.log_dir = log_dir or PROJECT_DIR / "var" / "log"
         self.env = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
                     "PYTHONUNBUFFERED": "1", **(env or {})}
+        # Rasa's HTTP API (used to send reminders through each channel's reply path) is
+        # enabled with a token; one is made up for this run when none is configured.
+        self.env.setdefault("NPT_RASA_TOKEN",
+                            os.environ.get("NPT_RASA_TOKEN") or secrets.token_urlsafe(24))
+        self.env["NPT_RASA_URL"] = self.rasa_url
         self.endpoints = endpoints or self._write_endpoints()
         self.processes: list[Process] = []
 
@@ -124,10 +132,14 @@ class Servers:
             Process("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(self.model),
                              "--port", str(self.rasa_port), "--cors", "*",
                              "--credentials", "credentials.yml",
+                             "--enable-api", "--auth-token", self.env["NPT_RASA_TOKEN"],
                              "--endpoints", str(self.endpoints)],
                     f"http://127.0.0.1:{self.rasa_port}/",
                     self.log_dir / f"rasa-{self.rasa_port}.log", self.env),
         ]
+        self.processes.append(
+            Process("scheduler", [python, "-m", "bot.messaging.scheduler"], "",
+                    self.log_dir / f"scheduler-{self.rasa_port}.log", self.env))
         if self.web_port:
             self.processes.append(
                 Process("web", [python, "-m", "bot.web"], f"http://127.0.0.1:{self.web_port}/health",

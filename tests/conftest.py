@@ -14,6 +14,8 @@ if str(PROJECT_DIR) not in sys.path:
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+pytest_plugins = ["tests.fixtures_postgres"]  # postgres_server, postgres_url, postgres_database
+
 
 @pytest.fixture
 def database(tmp_path, monkeypatch) -> str:
@@ -46,6 +48,12 @@ def assistant(tmp_path_factory):
     }
     servers = Servers(model, rasa_port=free_port(), actions_port=free_port(), web_port=free_port(),
                       log_dir=base / "log", env=env)
+    # The real places and the demo partners, as `make run` seeds them.
+    import subprocess
+    from scripts.servers import VENV_BIN
+    for command in (["db", "upgrade"], ["places", "seed"], ["partners", "load"]):
+        subprocess.run([str(VENV_BIN / "npt"), *command], check=True, cwd=PROJECT_DIR,
+                       env={**os.environ, **env}, stdout=subprocess.DEVNULL)
     servers.start()
     servers.db_url = env["NPT_DATABASE_URL"]
     servers.tracker_url = env["NPT_TRACKER_DATABASE_URL"]

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, Float, Integer, String, Text,
-                        UniqueConstraint, false)
+from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer,
+                        String, Text, Time, UniqueConstraint, false, text)
 from sqlalchemy.orm import declarative_base
 
 Base = declarative_base()
@@ -55,7 +55,8 @@ class Place(Base):
     """
 
     __tablename__ = "places"
-    __table_args__ = (UniqueConstraint("source", "id", name="uq_places_source_id"),)
+    __table_args__ = (UniqueConstraint("source", "id", name="uq_places_source_id"),
+                      Index("ix_places_latitude_longitude", "latitude", "longitude"))
 
     pk = Column(Integer, primary_key=True)
     source = Column(String(255), nullable=False)
@@ -96,4 +97,167 @@ class Place(Base):
     partner = Column(Boolean, nullable=False, default=False, server_default=false())
     booking_enabled = Column(Boolean, nullable=False, default=False, server_default=false())
     imported_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+# -- Booking: partner agendas, seats, bookings, referrals, reminders (migration 0003) -----------
+# Times are stored as naive UTC, like every other table here; bot/booking converts to and from
+# Europe/Paris at its edges. Weekly hours are wall-clock times in Europe/Paris.
+
+
+class Agenda(Base):
+    """A bookable agenda of a partner place: individual appointments or a collective workshop.
+
+    Loaded from data/partners/*.yml by `npt partners load`; `key` names it inside its place so
+    that loading the file again updates, never duplicates. An agenda removed from the file (or
+    whose place is no longer a partner) is kept, inactive, because bookings point at it.
+    """
+
+    __tablename__ = "agendas"
+    __table_args__ = (UniqueConstraint("place_pk", "key", name="uq_agendas_place_key"),)
+
+    id = Column(Integer, primary_key=True)
+    place_pk = Column(Integer, ForeignKey("places.pk"), nullable=False, index=True)
+    key = Column(String(64), nullable=False)
+    label = Column(String(120), nullable=False)
+    kind = Column(String(16), nullable=False)  # "individual" | "collective"
+    slot_minutes = Column(Integer, nullable=False)
+    seats = Column(Integer, nullable=False)
+    what_to_bring = Column(JSON, nullable=True)  # None: the default list of data/booking.yml
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class AgendaHours(Base):
+    """A weekly opening of an agenda: on `weekday` (0 = Monday), slots from `start` to `end`."""
+
+    __tablename__ = "agenda_hours"
+    __table_args__ = (UniqueConstraint("agenda_id", "weekday", "start", name="uq_agenda_hours"),)
+
+    id = Column(Integer, primary_key=True)
+    agenda_id = Column(Integer, ForeignKey("agendas.id", ondelete="CASCADE"), nullable=False,
+                       index=True)
+    weekday = Column(Integer, nullable=False)
+    start = Column(Time, nullable=False)
+    end = Column(Time, nullable=False)
+
+
+class Closure(Base):
+    """Days a place (or one of its agendas) takes no appointment, both dates included.
+
+    `origin` is "file" for closures of data/partners (replaced at each load) and "operator" for
+    those added with `npt partners closure add` (kept across loads).
+    """
+
+    __tablename__ = "closures"
+
+    id = Column(Integer, primary_key=True)
+    place_pk = Column(Integer, ForeignKey("places.pk"), nullable=False, index=True)
+    agenda_id = Column(Integer, ForeignKey("agendas.id", ondelete="CASCADE"), nullable=True)
+    start_date = Column(Date, nullable=False)
+    end_date = Column(Date, nullable=False)
+    reason = Column(Text, nullable=False)
+    origin = Column(String(16), nullable=False, default="file")
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class SlotSeats(Base):
+    """Seats taken in one slot of an agenda, made on the first booking of that slot.
+
+    Seats are taken with `UPDATE ... SET taken = taken + 1 WHERE id = ? AND taken < seats`,
+    checked by its row count: never oversold, on SQLite as on PostgreSQL.
+    """
+
+    __tablename__ = "slot_seats"
+    __table_args__ = (UniqueConstraint("agenda_id", "start", name="uq_slot_seats_agenda_start"),)
+
+    id = Column(Integer, primary_key=True)
+    agenda_id = Column(Integer, ForeignKey("agendas.id"), nullable=False)
+    start = Column(DateTime, nullable=False)
+    taken = Column(Integer, nullable=False, default=0)
+
+
+class Booking(Base):
+    """An appointment of a person at a partner place.
+
+    `sender_id`, `channel` and `first_name` are contact data, kept only to confirm and remind;
+    `bot.booking.forget_contact` blanks them when the person asks for erasure (SUPPRIMER).
+    `is_open` is true while the booking is booked and not yet over: at most one open booking per
+    person and place (partial unique index, SQLite and PostgreSQL).
+    """
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        UniqueConstraint("reference", name="uq_bookings_reference"),
+        Index("uq_bookings_open_person_place", "person_key", "place_pk", unique=True,
+              sqlite_where=text("is_open = 1"), postgresql_where=text("is_open")),
+    )
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(16), nullable=False)
+    person_key = Column(String(64), nullable=False, index=True)
+    sender_id = Column(String(255), nullable=True)
+    channel = Column(String(32), nullable=False)
+    first_name = Column(String(80), nullable=True)
+    place_pk = Column(Integer, ForeignKey("places.pk"), nullable=False, index=True)
+    agenda_id = Column(Integer, ForeignKey("agendas.id"), nullable=False)
+    slot_seat_id = Column(Integer, ForeignKey("slot_seats.id"), nullable=False)
+    start = Column(DateTime, nullable=False, index=True)
+    end = Column(DateTime, nullable=False)
+    status = Column(String(16), nullable=False, default="booked")  # "booked" | "cancelled"
+    is_open = Column(Boolean, nullable=False, default=True)
+    cancelled_at = Column(DateTime, nullable=True)
+    cancelled_by = Column(String(16), nullable=True)  # "person" | "structure" | "admin"
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class Referral(Base):
+    """An orientation: who (pseudonym), which diagnostic, where, which booking, who oriented.
+
+    Status: booked -> accompanied | absent | cancelled (bot.referrals.ReferralStatus).
+    """
+
+    __tablename__ = "referrals"
+    __table_args__ = (UniqueConstraint("booking_id", name="uq_referrals_booking_id"),)
+
+    id = Column(Integer, primary_key=True)
+    person_key = Column(String(64), nullable=False, index=True)
+    diagnostic_id = Column(Integer, ForeignKey("diagnostic_results.id", ondelete="SET NULL"),
+                           nullable=True)
+    level = Column(String(32), nullable=True)
+    services = Column(JSON, nullable=False, default=list)
+    grid_version = Column(String(32), nullable=True)
+    place_pk = Column(Integer, ForeignKey("places.pk"), nullable=False, index=True)
+    booking_id = Column(Integer, ForeignKey("bookings.id"), nullable=True)
+    slot_start = Column(DateTime, nullable=True)
+    channel = Column(String(32), nullable=False)
+    oriented_by = Column(String(64), nullable=False, default="assistant")
+    oriented_by_organisation = Column(String(120), nullable=True)
+    status = Column(String(16), nullable=False, default="booked", index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class Reminder(Base):
+    """A reminder of a booking, due at `due_at` (UTC); just a row, so a restart loses none.
+
+    Status: pending -> sending (claimed) -> sent | pending again (failed attempt, retried) |
+    failed (after the last attempt); or cancelled (booking cancelled or moved, contact erased),
+    skipped_opt_out (the person said STOP), expired (the appointment began before it was sent).
+    """
+
+    __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_status_due_at", "status", "due_at"),)
+
+    id = Column(Integer, primary_key=True)
+    booking_id = Column(Integer, ForeignKey("bookings.id"), nullable=False, index=True)
+    due_at = Column(DateTime, nullable=False)
+    status = Column(String(20), nullable=False, default="pending")
+    attempts = Column(Integer, nullable=False, default=0)
+    last_error = Column(Text, nullable=True)
+    claimed_at = Column(DateTime, nullable=True)
+    sent_at = Column(DateTime, nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow)

@@ -58,6 +58,11 @@ def erase_person(key: str, url: str | None = None) -> Erasure:
     What stays is only what the law asks us to keep: the pseudonymous opt-out marker of someone
     who said STOP, so that we never write to them again.
     """
+    from bot.booking import forget_contact  # bookings refer to people, not the reverse
+
+    # Contact details of bookings go first: the bookings and referrals stay, under the
+    # pseudonym only, and no reminder can reach the person any more.
+    forget_contact(key, url)
     with session_scope(url) as session:
         removed = session.execute(
             delete(StoredDiagnostic).where(StoredDiagnostic.person_key == key)

@@ -33,7 +33,15 @@
     lost: "Connexion perdue, nouvelle tentative…",
     unreachable: "Connexion impossible pour le moment, nouvelle tentative…",
     broken: "Le service n'a pas pu démarrer. Veuillez recharger la page.",
+    locationOffer: "Vous pouvez aussi envoyer votre position :",
+    locationButton: "Envoyer ma position",
+    locationSent: "Ma position",
+    locationFailed: "Je n'ai pas pu avoir votre position. Écrivez votre code postal ou votre ville.",
   };
+  // A button of ours (never sent as such): asks the browser for the position, then sends
+  // /inform_location{"latitude": ..., "longitude": ...} (the assistant asks for it with a
+  // custom message {"ask_location": true}).
+  var LOCATION_PAYLOAD = "__share_location__";
 
   var config = window.NPT_CONFIG || {};
   var socketUrl = typeof config.socketUrl === "string" && config.socketUrl ? config.socketUrl : DEFAULT_SOCKET_URL;
@@ -313,6 +321,10 @@
   function chooseButton(index, shownText, how) {
     if (!activeSet || !ready) return;
     var choice = activeSet.entry.buttons[index];
+    if (choice && choice.payload === LOCATION_PAYLOAD) {
+      shareLocation();
+      return;
+    }
     if (!choice || !emitMessage(choice.payload)) return;
     retireActiveSet();
     addEntry({ who: "user", text: shownText });
@@ -322,6 +334,27 @@
     }
     // On a touch screen, focusing the input would open the keyboard over the next question;
     // the next proposed answers get the focus instead (see onBotMessage).
+  }
+
+  function shareLocation() {
+    retireActiveSet();
+    if (!navigator.geolocation) {
+      addEntry({ who: "bot", text: TEXTS.locationFailed });
+      return;
+    }
+    navigator.geolocation.getCurrentPosition(
+      function (position) {
+        var lat = Number(position.coords.latitude).toFixed(5);
+        var lon = Number(position.coords.longitude).toFixed(5);
+        if (emitMessage('/inform_location{"latitude": ' + lat + ', "longitude": ' + lon + "}")) {
+          addEntry({ who: "user", text: TEXTS.locationSent });
+        }
+      },
+      function () {
+        addEntry({ who: "bot", text: TEXTS.locationFailed });
+      },
+      { timeout: 15000, maximumAge: 600000 }
+    );
   }
 
   function isTouchScreen() {
@@ -373,6 +406,10 @@
     var text = typeof data.text === "string" ? data.text.trim() : "";
     var raw = Array.isArray(data.quick_replies) ? data.quick_replies : Array.isArray(data.buttons) ? data.buttons : [];
     var buttons = raw.map(normalizeChoice).filter(Boolean);
+    if (data.ask_location === true && navigator.geolocation) {
+      addEntry({ who: "bot", text: TEXTS.locationOffer,
+                 buttons: [{ title: TEXTS.locationButton, payload: LOCATION_PAYLOAD }] });
+    }
     // Attachments, carousels (`elements`) and custom payloads without text are not shown.
     if (!text && !buttons.length) return;
     var entry = { who: "bot", text: text };

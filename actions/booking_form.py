@@ -1,0 +1,421 @@
+"""From the diagnostic result to a booked appointment: where, which place, which slot, who.
+
+`booking_form` asks, in order: `where` (postcode, commune, arrondissement or a shared
+location), `place_pick` (one of the 3 nearest places that fit), `slot_pick` (one of the earliest
+free slots, or a wish: "plutôt le matin", "pas mardi") and `first_name`; then it books.
+Its validation action does all the reading and the talking (with `bot/`); the ask actions only
+ask again when nothing was said yet (after an interruption, or a rephrase).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any, Dict, List, Text
+from zoneinfo import ZoneInfo
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from actions.common import channel_of, off_loop, person_key_of
+from actions.interruptions import answering, gives_way
+from bot import messages
+from bot.booking import AlreadyBooked, Booking, BookingError, book, free_slots, bookable, move
+from bot.booking.preferences import Preference, read_preference, say_slot
+from bot.geo import AMBIGUOUS, FOUND, OUTSIDE, UNKNOWN, locate, locate_point
+from bot.geo.messages import ask_where, render as render_location
+from bot.people.first_names import read_first_name
+from bot.places.render import place_card
+from bot.places.search import find_places
+from bot.text import normalize
+
+log = logging.getLogger(__name__)
+
+FORM = "booking_form"
+PARIS = ZoneInfo("Europe/Paris")
+REPHRASES = 2
+# Slots of the booking conversation that are forgotten when it ends.
+BOOKING_STATE = ["where", "where_question", "offered_places", "place_pick", "offered_slots",
+                 "slot_pick", "booking_retries", "booking_prompted", "moving_booking"]
+
+
+def now() -> datetime:
+    return datetime.now(PARIS)
+
+
+def numbers_phrase(count: int) -> str:
+    """"1, 2 ou 3"."""
+    numbers = [str(n) for n in range(1, count + 1)]
+    return numbers[0] if count == 1 else f"{', '.join(numbers[:-1])} ou {numbers[-1]}"
+
+
+def pick_number(text: str | None, count: int) -> int | None:
+    """"2", "le 2", "numéro 2", "le deuxième" -> 2, within 1..count."""
+    words = normalize(text).split()
+    ordinals = {"premier": 1, "premiere": 1, "un": 1, "deuxieme": 2, "second": 2, "seconde": 2,
+                "deux": 2, "troisieme": 3, "trois": 3, "quatrieme": 4, "quatre": 4}
+    found = [int(w) for w in words if w.isdigit() and len(w) <= 2]
+    found += [ordinals[w] for w in words if w in ordinals]
+    if len(words) > 6 or len(set(found)) != 1:
+        return None
+    number = found[0]
+    return number if 1 <= number <= count else None
+
+
+def pick_by_name(text: str | None, names: list[str]) -> int | None:
+    """The 1-based index of the only name that the message contains (or is part of)."""
+    words = normalize(text)
+    if len(words) < 4:
+        return None
+    hits = [i for i, name in enumerate(names, 1)
+            if words in normalize(name) or normalize(name) in words]
+    return hits[0] if len(hits) == 1 else None
+
+
+def slot_snapshot(slot) -> dict:
+    return {"agenda_id": slot.agenda_id, "start": slot.start.isoformat(),
+            "label": say_slot(slot.start)}
+
+
+def place_snapshot(match) -> dict:
+    return {"pk": match.pk, "name": match.nom, "phone": match.telephone or None,
+            "bookable": bool(match.partner and match.booking_enabled)}
+
+
+def diagnosis_of(tracker: Tracker) -> dict:
+    diagnosis = tracker.get_slot("diagnosis") or {}
+    return diagnosis if isinstance(diagnosis, dict) else {}
+
+
+def say_booking(dispatcher: CollectingDispatcher, booking: Booking, key: str = "booked") -> None:
+    dispatcher.utter_message(text=messages.text(
+        key, first_name=booking.first_name, when=say_slot(booking.start), name=booking.place_name,
+        address=booking.address, reference=booking.reference))
+    if key == "booked":
+        dispatcher.utter_message(text=messages.text(
+            "booked_bring", items=", ".join(booking.what_to_bring)))
+    dispatcher.utter_message(text=messages.text("booked_reference", reference=booking.reference))
+
+
+async def offer_slots(dispatcher: CollectingDispatcher, place: dict,
+                      wish: Preference | None = None, after: str | None = None) -> list[dict]:
+    """Find and announce free slots at `place`; [] when there is none at all."""
+    moment = now()
+    slots = []
+    if wish is not None and not wish.empty:
+        if wish.later and after:
+            slots = await off_loop(free_slots, place["pk"], moment, limit=3,
+                                   after=datetime.fromisoformat(after))
+        else:
+            slots = await off_loop(free_slots, place["pk"], moment, limit=3,
+                                   part_of_day=wish.part_of_day,
+                                   exclude_weekdays=wish.exclude_weekdays, on_date=wish.on_date)
+        if slots:
+            dispatcher.utter_message(text=messages.text("slots_other"))
+        else:
+            dispatcher.utter_message(text=messages.text("slots_none_for_wish"))
+    if not slots:
+        slots = await off_loop(free_slots, place["pk"], moment, limit=3)
+        if slots and wish is None:
+            dispatcher.utter_message(text=messages.text("slots_intro", name=place["name"]))
+    return [slot_snapshot(s) for s in slots]
+
+
+def say_how_to_go(dispatcher: CollectingDispatcher, place: dict, key: str) -> None:
+    dispatcher.utter_message(text=messages.text(key, name=place["name"]))
+    if place.get("phone"):
+        dispatcher.utter_message(text=messages.text("place_call", phone=place["phone"]))
+
+
+class ValidateBookingForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_booking_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        requested = tracker.get_slot("requested_slot")
+        if requested and not answering(tracker, FORM):
+            return [SlotSet("requested_slot", requested)]  # after an interruption: ask again
+        if not requested:
+            if not diagnosis_of(tracker):
+                dispatcher.utter_message(response="utter_find_place")
+                return [SlotSet("requested_slot", None)]
+            return [SlotSet("booking_retries", 0), SlotSet("booking_prompted", False),
+                    SlotSet("requested_slot", "where")]
+        step = getattr(self, f"read_{requested}", None)
+        if step is None:
+            log.error("booking form asked for an unknown step %s", requested)
+            return [SlotSet("requested_slot", None)]
+        return await step(dispatcher, tracker)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def unclear(dispatcher: CollectingDispatcher, tracker: Tracker, step: str) -> List[EventType]:
+        retries = int(tracker.get_slot("booking_retries") or 0) + 1
+        if retries > REPHRASES:
+            dispatcher.utter_message(text=messages.text("still_not_understood"))
+            dispatcher.utter_message(response="utter_human")
+        return [SlotSet("booking_retries", retries), SlotSet("booking_prompted", False),
+                SlotSet("requested_slot", step)]
+
+    @staticmethod
+    def ended() -> List[EventType]:
+        return [SlotSet("booking_retries", 0), SlotSet("requested_slot", None)]
+
+    # -- where -----------------------------------------------------------------------------
+
+    async def read_where(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        message = tracker.latest_message or {}
+        text = message.get("text") or ""
+        entities = {e.get("entity"): e.get("value") for e in message.get("entities") or []}
+        if entities.get("latitude") is not None and entities.get("longitude") is not None:
+            try:
+                location = locate_point(float(entities["latitude"]), float(entities["longitude"]))
+            except (TypeError, ValueError):
+                location = locate_point(float("nan"), float("nan"))
+        else:
+            question = tracker.get_slot("where_question")
+            previous = locate(question) if question else None
+            location = locate(text, previous=previous)
+            if location.kind == UNKNOWN and previous is not None:
+                location = locate(text)
+        if gives_way(tracker, answered=location.kind != UNKNOWN):
+            return []
+        for line in render_location(location):
+            dispatcher.utter_message(text=line)
+        if location.kind == AMBIGUOUS:
+            return [SlotSet("where_question", text[:200]), SlotSet("booking_prompted", True),
+                    SlotSet("requested_slot", "where")]
+        if location.kind == OUTSIDE:
+            return [SlotSet("where", {"kind": OUTSIDE})] + self.ended()
+        if location.kind != FOUND:
+            events = self.unclear(dispatcher, tracker, "where")
+            return events + [SlotSet("booking_prompted", True)]
+        diagnosis = diagnosis_of(tracker)
+        try:
+            matches = await off_loop(
+                find_places, location.lat, location.lon, list(diagnosis.get("services") or []),
+                accompaniment=diagnosis.get("accompaniment"),
+                specific=list(diagnosis.get("support") or []), limit=3)
+        except Exception:
+            log.exception("place search failed")
+            matches = []
+        where = {"kind": FOUND, "code": location.code_insee, "name": location.name,
+                 "lat": location.lat, "lon": location.lon}
+        if not matches:
+            dispatcher.utter_message(text=messages.text("no_place_nearby"))
+            dispatcher.utter_message(text=messages.text("no_place_help"))
+            return [SlotSet("where", where), SlotSet("where_question", None)] + self.ended()
+        dispatcher.utter_message(text=messages.text("places_intro"))
+        moment = now()
+        for number, match in enumerate(matches, 1):
+            dispatcher.utter_message(text=place_card(match, number, moment))
+        return [SlotSet("where", where), SlotSet("where_question", None),
+                SlotSet("offered_places", [place_snapshot(m) for m in matches]),
+                SlotSet("booking_retries", 0), SlotSet("booking_prompted", False),
+                SlotSet("requested_slot", "place_pick")]
+
+    # -- place -----------------------------------------------------------------------------
+
+    async def read_place_pick(self, dispatcher: CollectingDispatcher,
+                              tracker: Tracker) -> List[EventType]:
+        offered = tracker.get_slot("offered_places") or []
+        text = (tracker.latest_message or {}).get("text") or ""
+        choice = pick_number(text, len(offered)) or pick_by_name(text, [p["name"] for p in offered])
+        if gives_way(tracker, answered=choice is not None):
+            return []
+        if choice is None:
+            return self.unclear(dispatcher, tracker, "place_pick")
+        place = offered[choice - 1]
+        events: List[EventType] = [SlotSet("place_pick", place), SlotSet("booking_retries", 0)]
+        if not place.get("bookable") or not await off_loop(bookable, place["pk"]):
+            say_how_to_go(dispatcher, place, "place_without_booking")
+            return events + self.ended()
+        slots = await offer_slots(dispatcher, place)
+        if not slots:
+            say_how_to_go(dispatcher, place, "place_no_free_slot")
+            return events + self.ended()
+        return events + [SlotSet("offered_slots", slots), SlotSet("booking_prompted", False),
+                         SlotSet("requested_slot", "slot_pick")]
+
+    # -- slot ------------------------------------------------------------------------------
+
+    async def read_slot_pick(self, dispatcher: CollectingDispatcher,
+                             tracker: Tracker) -> List[EventType]:
+        offered = tracker.get_slot("offered_slots") or []
+        place = tracker.get_slot("place_pick") or {}
+        text = (tracker.latest_message or {}).get("text") or ""
+        choice = pick_number(text, len(offered))
+        wish = read_preference(text, now().date()) if choice is None else Preference()
+        if gives_way(tracker, answered=choice is not None or not wish.empty):
+            return []
+        if choice is None and wish.empty:
+            return self.unclear(dispatcher, tracker, "slot_pick")
+        if choice is None:
+            after = offered[-1]["start"] if offered else None
+            slots = await offer_slots(dispatcher, place, wish, after=after)
+            if not slots:
+                say_how_to_go(dispatcher, place, "place_no_free_slot")
+                return self.ended()
+            return [SlotSet("offered_slots", slots), SlotSet("booking_retries", 0),
+                    SlotSet("booking_prompted", False), SlotSet("requested_slot", "slot_pick")]
+        chosen = offered[choice - 1]
+        events: List[EventType] = [SlotSet("slot_pick", chosen), SlotSet("booking_retries", 0)]
+        first_name = tracker.get_slot("first_name")
+        if tracker.get_slot("moving_booking") or first_name:
+            return events + await self.finish(dispatcher, tracker, place, chosen, first_name)
+        return events + [SlotSet("booking_prompted", False), SlotSet("requested_slot", "first_name")]
+
+    # -- first name and booking ------------------------------------------------------------
+
+    async def read_first_name(self, dispatcher: CollectingDispatcher,
+                              tracker: Tracker) -> List[EventType]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        first_name = read_first_name(text)
+        if gives_way(tracker, answered=first_name is not None):
+            return []
+        if first_name is None:
+            return self.unclear(dispatcher, tracker, "first_name")
+        place = tracker.get_slot("place_pick") or {}
+        chosen = tracker.get_slot("slot_pick") or {}
+        return [SlotSet("first_name", first_name)] + await self.finish(
+            dispatcher, tracker, place, chosen, first_name)
+
+    async def finish(self, dispatcher: CollectingDispatcher, tracker: Tracker, place: dict,
+                     chosen: dict, first_name: str | None) -> List[EventType]:
+        """Book (or move) the chosen slot; a slot taken meanwhile offers fresh ones."""
+        start = datetime.fromisoformat(chosen["start"])
+        moving = tracker.get_slot("moving_booking")
+        try:
+            if moving:
+                booking = await off_loop(move, int(moving), person_key=person_key_of(tracker),
+                                         new_start=start, agenda_id=chosen.get("agenda_id"))
+                say_booking(dispatcher, booking, "moved")
+            else:
+                diagnosis = diagnosis_of(tracker)
+                booking = await off_loop(
+                    book, person_key=person_key_of(tracker), sender_id=tracker.sender_id,
+                    channel=channel_of(tracker), place_pk=int(place["pk"]), start=start,
+                    first_name=first_name or "", agenda_id=chosen.get("agenda_id"),
+                    diagnosis={"level": diagnosis.get("level"),
+                               "services": diagnosis.get("services") or [],
+                               "grid_version": diagnosis.get("grid_version"),
+                               "diagnostic_id": diagnosis.get("id")})
+                say_booking(dispatcher, booking)
+        except AlreadyBooked as error:
+            existing = error.booking
+            dispatcher.utter_message(text=messages.text(
+                "already_booked", name=existing.place_name, when=say_slot(existing.start),
+                reference=existing.reference))
+            return self.ended()
+        except BookingError:
+            dispatcher.utter_message(text=messages.text("slot_taken"))
+            slots = await offer_slots(dispatcher, place, Preference())
+            if not slots:
+                say_how_to_go(dispatcher, place, "place_no_free_slot")
+                return self.ended()
+            return [SlotSet("offered_slots", slots), SlotSet("booking_prompted", False),
+                    SlotSet("requested_slot", "slot_pick")]
+        except Exception:
+            log.exception("booking failed")
+            dispatcher.utter_message(text=messages.text("booking_failed"))
+            return self.ended()
+        return [SlotSet("moving_booking", None)] + self.ended()
+
+
+class AskBookingStep(Action):
+    """Asks one step of the booking form, unless the validation action already did."""
+
+    step: Text = ""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.step}"
+
+    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
+        raise NotImplementedError
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        if tracker.get_slot("booking_prompted"):
+            return [SlotSet("booking_prompted", False)]
+        text, buttons = self.question(tracker)
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return []
+
+
+def _rephrasing(tracker: Tracker) -> bool:
+    return int(tracker.get_slot("booking_retries") or 0) > 0
+
+
+class AskWhere(AskBookingStep):
+    step = "where"
+
+    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
+        return ask_where(), []
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        asked = not tracker.get_slot("booking_prompted")
+        events = await super().run(dispatcher, tracker, domain)
+        if asked:
+            # Channels that can share a location (the web chat; Telegram later) offer it.
+            dispatcher.utter_message(json_message={"data": {"ask_location": True}})
+        return events
+
+
+class AskPlacePick(AskBookingStep):
+    step = "place_pick"
+
+    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
+        offered = tracker.get_slot("offered_places") or []
+        key = "place_pick_rephrase" if _rephrasing(tracker) else "place_pick"
+        buttons = [{"title": p["name"], "payload": str(n)} for n, p in enumerate(offered, 1)]
+        return messages.text(key, numbers=numbers_phrase(len(offered))), buttons
+
+
+class AskSlotPick(AskBookingStep):
+    step = "slot_pick"
+
+    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
+        offered = tracker.get_slot("offered_slots") or []
+        key = "slot_pick_rephrase" if _rephrasing(tracker) else "slot_pick"
+        buttons = [{"title": s["label"], "payload": str(n)} for n, s in enumerate(offered, 1)]
+        return messages.text(key, numbers=numbers_phrase(len(offered))), buttons
+
+
+class AskFirstName(AskBookingStep):
+    step = "first_name"
+
+    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
+        key = "first_name_rephrase" if _rephrasing(tracker) else "first_name"
+        return messages.text(key), []
+
+
+class ActionBookingDone(Action):
+    """The booking conversation ended (booked, or nothing to book): its state is forgotten."""
+
+    def name(self) -> Text:
+        return "action_booking_done"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        return [SlotSet(slot, None) for slot in BOOKING_STATE]
+
+
+class ActionStopBooking(ActionBookingDone):
+    """ANNULER while booking: nothing is booked."""
+
+    def name(self) -> Text:
+        return "action_stop_booking"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        dispatcher.utter_message(text=messages.text("booking_stopped"))
+        return await super().run(dispatcher, tracker, domain)

@@ -1,0 +1,71 @@
+"""When a form gives way to the rules: interruptions, commands, and STOP/SUPPRIMER.
+
+Shared by every form of the conversation (diagnostic, booking, managing a booking). A form
+reads the person's message as an answer first; it gives way only when the message is not an
+answer and the NLU is sure enough it is something else, or when it is a command.
+"""
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+
+from bot.text import mostly_latin, normalize
+
+# Intents that interrupt a form when the message is not an answer to the question.
+INTERRUPTIONS = {
+    "stop", "delete_my_data", "cancel_appointment", "ask_human", "bot_challenge",
+    "ask_programme_info", "out_of_scope", "ask_help", "ask_equipment", "register_webinar",
+    "identify_prescripteur", "request_appointment", "goodbye",
+}
+# Words that always work, whatever the question (PRODUCT.md): they are never taken as answers.
+COMMANDS = {"stop", "arret", "stop sms", "stop message", "stop messages", "supprimer",
+            "annuler", "aide", "help", "au secours"}
+MIN_CONFIDENCE = 0.5
+# Intents that win even over a message that also reads as an answer.
+OVERRIDING = {"stop", "delete_my_data"}
+OVERRIDE_CONFIDENCE = 0.8
+
+
+def answering(tracker: Tracker, form: str) -> bool:
+    """True when the person's latest message answers the question `form` asked.
+
+    False when the form is (re)started after another action: at activation, or when it asks
+    its question again after answering an interruption.
+    """
+    for event in reversed(tracker.events):
+        if event.get("event") == "action":
+            name = event.get("name")
+            if name == form:
+                continue
+            return name == "action_listen"
+    return False
+
+
+def latest_intent(tracker: Tracker) -> tuple[str | None, float]:
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+def interrupting(tracker: Tracker) -> bool:
+    """The message reads, with enough confidence, as something other than an answer.
+
+    A message with no words (emoji, punctuation) or in another alphabet never interrupts:
+    the question is asked again.
+    """
+    text = (tracker.latest_message or {}).get("text") or ""
+    intent, confidence = latest_intent(tracker)
+    return (bool(normalize(text)) and mostly_latin(text) and intent in INTERRUPTIONS
+            and confidence >= MIN_CONFIDENCE)
+
+
+def gives_way(tracker: Tracker, answered: bool, exact_answer: bool = False) -> bool:
+    """True when the form must let the rules answer this message instead of reading it.
+
+    STOP and SUPPRIMER win over an answer, unless the whole message is exactly one of the
+    options ("non", "2"): "non, stop" stops, "arrêtez de m'écrire" stops.
+    """
+    text = (tracker.latest_message or {}).get("text") or ""
+    intent, confidence = latest_intent(tracker)
+    interrupts = interrupting(tracker)
+    overriding = (interrupts and intent in OVERRIDING and confidence >= OVERRIDE_CONFIDENCE
+                  and not exact_answer)
+    return normalize(text) in COMMANDS or overriding or (not answered and interrupts)

@@ -1,0 +1,192 @@
+"""Cancel or move a booking by replying, in the same conversation or days later.
+
+The person is recognised by their channel identity (the pseudonym of the sender), so a new
+conversation finds the bookings made in an old one. `manage_form` asks which booking (when
+there are several), then what to do: cancel, move (new slots at the same place), or keep.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from actions.booking_form import (REPHRASES, ValidateBookingForm, now, numbers_phrase,
+                                  offer_slots, pick_number)
+from actions.common import off_loop, person_key_of
+from actions.interruptions import answering, gives_way
+from bot import messages
+from bot.booking import BookingError, active_bookings, cancel
+from bot.booking.preferences import say_slot
+from bot.text import normalize
+
+log = logging.getLogger(__name__)
+
+FORM = "manage_form"
+CANCEL, MOVE, KEEP = 1, 2, 3
+MANAGE_STATE = ["manage_pick", "manage_action", "manage_bookings", "manage_retries",
+                "offered_slots", "slot_pick", "place_pick", "moving_booking", "booking_prompted"]
+_MOVE_WORDS = {"deplacer", "decaler", "changer", "reporter", "modifier", "avancer", "repousser",
+               "deplace", "decale", "change", "reporte", "autre date", "autre jour", "autre heure"}
+_CANCEL_WORDS = {"annuler", "annule", "annulez", "supprimer le rdv", "je ne viendrai pas",
+                 "je viendrai pas", "je ne peux pas venir", "je peux pas venir"}
+_KEEP_WORDS = {"garder", "garde", "gardez", "je garde", "rien", "laisser", "laissez", "non rien"}
+
+
+def booking_summary(booking) -> dict:
+    return {"id": booking.id, "reference": booking.reference, "place_pk": booking.place_pk,
+            "name": booking.place_name, "when": say_slot(booking.start),
+            "start": booking.start.isoformat(), "phone": booking.phone}
+
+
+def wanted_action(text: str | None) -> int | None:
+    """1 cancel, 2 move, 3 keep, from a number or words; None when unclear."""
+    words = normalize(text)
+    number = pick_number(text, 3)
+    if number is not None:
+        return number
+    found = {CANCEL for w in _CANCEL_WORDS if f" {w} " in f" {words} "}
+    found |= {MOVE for w in _MOVE_WORDS if f" {w} " in f" {words} "}
+    found |= {KEEP for w in _KEEP_WORDS if f" {w} " in f" {words} "}
+    return found.pop() if len(found) == 1 else None
+
+
+class ValidateManageForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_manage_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        requested = tracker.get_slot("requested_slot")
+        if requested and not answering(tracker, FORM):
+            return [SlotSet("requested_slot", requested)]
+        if not requested:
+            return await self.start(dispatcher, tracker)
+        return await getattr(self, f"read_{requested}")(dispatcher, tracker)
+
+    @staticmethod
+    def ended() -> List[EventType]:
+        return [SlotSet("manage_retries", 0), SlotSet("requested_slot", None)]
+
+    @staticmethod
+    def unclear(dispatcher: CollectingDispatcher, tracker: Tracker, step: str) -> List[EventType]:
+        retries = int(tracker.get_slot("manage_retries") or 0) + 1
+        if retries > REPHRASES:
+            dispatcher.utter_message(text=messages.text("still_not_understood"))
+            dispatcher.utter_message(response="utter_human")
+        return [SlotSet("manage_retries", retries), SlotSet("requested_slot", step)]
+
+    async def start(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        try:
+            bookings = await off_loop(active_bookings, person_key_of(tracker), now())
+        except Exception:
+            log.exception("could not read the bookings of a person")
+            dispatcher.utter_message(text=messages.text("booking_failed"))
+            return self.ended()
+        if not bookings:
+            dispatcher.utter_message(response="utter_no_appointment")
+            return self.ended()
+        summaries = [booking_summary(b) for b in bookings]
+        events: List[EventType] = [SlotSet("manage_bookings", summaries), SlotSet("manage_retries", 0)]
+        if len(summaries) > 1:
+            return events + [SlotSet("requested_slot", "manage_pick")]
+        booking = summaries[0]
+        dispatcher.utter_message(text=messages.text("manage_one", **booking))
+        # "je veux déplacer mon rendez-vous": the wish is already said.
+        wish = wanted_action((tracker.latest_message or {}).get("text"))
+        if wish == MOVE:
+            return events + [SlotSet("manage_pick", booking)] + await self.move(
+                dispatcher, booking)
+        return events + [SlotSet("manage_pick", booking), SlotSet("requested_slot", "manage_action")]
+
+    async def read_manage_pick(self, dispatcher: CollectingDispatcher,
+                               tracker: Tracker) -> List[EventType]:
+        bookings = tracker.get_slot("manage_bookings") or []
+        choice = pick_number((tracker.latest_message or {}).get("text"), len(bookings))
+        if gives_way(tracker, answered=choice is not None):
+            return []
+        if choice is None:
+            return self.unclear(dispatcher, tracker, "manage_pick")
+        return [SlotSet("manage_pick", bookings[choice - 1]), SlotSet("manage_retries", 0),
+                SlotSet("requested_slot", "manage_action")]
+
+    async def read_manage_action(self, dispatcher: CollectingDispatcher,
+                                 tracker: Tracker) -> List[EventType]:
+        booking = tracker.get_slot("manage_pick") or {}
+        action = wanted_action((tracker.latest_message or {}).get("text"))
+        # "annuler" is a command elsewhere; here it is the answer the question asks for.
+        if action != CANCEL and gives_way(tracker, answered=action is not None):
+            return []
+        if action is None:
+            return self.unclear(dispatcher, tracker, "manage_action")
+        if action == KEEP:
+            dispatcher.utter_message(text=messages.text("kept"))
+            return [SlotSet("manage_action", "keep")] + self.ended()
+        if action == MOVE:
+            return [SlotSet("manage_action", "move")] + await self.move(dispatcher, booking)
+        try:
+            await off_loop(cancel, int(booking["id"]), person_key=person_key_of(tracker))
+        except BookingError:
+            log.info("booking %s was no longer active", booking.get("reference"))
+        dispatcher.utter_message(text=messages.text("cancelled"))
+        return [SlotSet("manage_action", "cancel")] + self.ended()
+
+    async def move(self, dispatcher: CollectingDispatcher, booking: dict) -> List[EventType]:
+        place = {"pk": booking["place_pk"], "name": booking["name"], "phone": booking.get("phone")}
+        slots = await offer_slots(dispatcher, place)
+        slots = [s for s in slots if s["start"] != booking["start"]]
+        if not slots:
+            dispatcher.utter_message(text=messages.text("move_no_slot", when=booking["when"]))
+            return self.ended()
+        return [SlotSet("place_pick", place), SlotSet("offered_slots", slots),
+                SlotSet("moving_booking", booking["id"]), SlotSet("booking_prompted", False),
+                SlotSet("requested_slot", "slot_pick")]
+
+    async def read_slot_pick(self, dispatcher: CollectingDispatcher,
+                             tracker: Tracker) -> List[EventType]:
+        # The same reading as in the booking form; `moving_booking` makes it a move.
+        events = await ValidateBookingForm().read_slot_pick(dispatcher, tracker)
+        return events
+
+
+class AskManagePick(Action):
+    def name(self) -> Text:
+        return "action_ask_manage_pick"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        bookings = tracker.get_slot("manage_bookings") or []
+        dispatcher.utter_message(
+            text=messages.text("manage_which", numbers=numbers_phrase(len(bookings))),
+            buttons=[{"title": f"{b['when']}, {b['name']}", "payload": str(n)}
+                     for n, b in enumerate(bookings, 1)])
+        return []
+
+
+class AskManageAction(Action):
+    def name(self) -> Text:
+        return "action_ask_manage_action"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        key = "manage_rephrase" if int(tracker.get_slot("manage_retries") or 0) else "manage_action"
+        dispatcher.utter_message(text=messages.text(key), buttons=[
+            {"title": "Annuler", "payload": "1"}, {"title": "Déplacer", "payload": "2"},
+            {"title": "Garder", "payload": "3"}])
+        return []
+
+
+class ActionManageDone(Action):
+    def name(self) -> Text:
+        return "action_manage_done"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        return [SlotSet(slot, None) for slot in MANAGE_STATE]

@@ -1,0 +1,41 @@
+"""The reminder of an appointment, said in the person's conversation (EXTERNAL_reminder)."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import off_loop, person_key_of
+from bot import messages
+from bot.booking import find_booking
+from bot.booking.preferences import say_slot
+from bot.people import is_opted_out
+
+log = logging.getLogger(__name__)
+
+
+class ActionSendReminder(Action):
+    def name(self) -> Text:
+        return "action_send_reminder"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        reference = next((e.get("value") for e in (tracker.latest_message or {}).get("entities") or []
+                          if e.get("entity") == "reference"), None)
+        booking = await off_loop(find_booking, str(reference or ""))
+        # Checked again at the last moment: a booking cancelled or a STOP sent since the
+        # reminder was claimed means silence.
+        if booking is None or booking.status != "booked":
+            log.info("reminder %s not said: booking gone or cancelled", reference)
+            return []
+        if await off_loop(is_opted_out, person_key_of(tracker)):
+            log.info("reminder %s not said: the person sent STOP", reference)
+            return []
+        dispatcher.utter_message(text=messages.text(
+            "reminder", first_name=booking.first_name, when=say_slot(booking.start),
+            name=booking.place_name, address=booking.address, reference=booking.reference))
+        return []

@@ -1,0 +1,1 @@
+"""Messages the assistant sends on its own (reminders), through each channel's reply path."""

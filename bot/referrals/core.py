@@ -1,0 +1,124 @@
+"""The referral record and its statuses (booked -> accompanied | absent | cancelled)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.db.models import Referral, StoredDiagnostic
+from bot.db.session import session_scope
+
+
+class ReferralStatus(str, Enum):
+    BOOKED = "booked"
+    ACCOMPANIED = "accompanied"
+    ABSENT = "absent"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return REFERRAL_STATUS_LABELS[self]
+
+
+REFERRAL_STATUS_LABELS = {
+    ReferralStatus.BOOKED: "Rendez-vous pris",
+    ReferralStatus.ACCOMPANIED: "Accompagné(e)",
+    ReferralStatus.ABSENT: "Absent(e)",
+    ReferralStatus.CANCELLED: "Annulé",
+}
+
+
+@dataclass(frozen=True)
+class ReferralRecord:
+    id: int
+    person_key: str
+    diagnostic_id: int | None
+    level: str | None
+    services: list[str]
+    grid_version: str | None
+    place_pk: int
+    booking_id: int | None
+    slot_start: datetime | None  # aware, Europe/Paris
+    channel: str
+    oriented_by: str
+    oriented_by_organisation: str | None
+    status: ReferralStatus
+    created_at: datetime  # aware, Europe/Paris
+    updated_at: datetime
+
+
+def _record(row: Referral) -> ReferralRecord:
+    from bot.booking.calendar import from_db
+
+    return ReferralRecord(
+        id=row.id, person_key=row.person_key, diagnostic_id=row.diagnostic_id, level=row.level,
+        services=list(row.services or []), grid_version=row.grid_version, place_pk=row.place_pk,
+        booking_id=row.booking_id, slot_start=from_db(row.slot_start) if row.slot_start else None,
+        channel=row.channel, oriented_by=row.oriented_by,
+        oriented_by_organisation=row.oriented_by_organisation, status=ReferralStatus(row.status),
+        created_at=from_db(row.created_at), updated_at=from_db(row.updated_at))
+
+
+def check_diagnosis(diagnosis: dict) -> dict:
+    """The diagnosis of a booking: {"level", "services", "grid_version", "diagnostic_id"}."""
+    if not isinstance(diagnosis, dict):
+        raise ValueError("diagnosis must be a dict with level, services, grid_version, diagnostic_id")
+    unknown = set(diagnosis) - {"level", "services", "grid_version", "diagnostic_id"}
+    if unknown:
+        raise ValueError(f"diagnosis has unknown keys: {', '.join(sorted(unknown))}")
+    services = diagnosis.get("services") or []
+    if not isinstance(services, (list, tuple)) or not all(isinstance(s, str) for s in services):
+        raise ValueError("diagnosis['services'] must be a list of service names")
+    diagnostic_id = diagnosis.get("diagnostic_id")
+    if diagnostic_id is not None and (isinstance(diagnostic_id, bool) or not isinstance(diagnostic_id, int)):
+        raise ValueError("diagnosis['diagnostic_id'] must be an int or None")
+    level, grid_version = diagnosis.get("level"), diagnosis.get("grid_version")
+    return {"level": None if level is None else str(level)[:32], "services": list(services),
+            "grid_version": None if grid_version is None else str(grid_version)[:32],
+            "diagnostic_id": diagnostic_id}
+
+
+def create_referral(session: Session, *, person_key: str, diagnosis: dict, place_pk: int,
+                    booking_id: int | None, slot_start: datetime | None, channel: str,
+                    oriented_by: str, oriented_by_organisation: str | None,
+                    now: datetime) -> Referral:
+    """A new referral in `session` (the booking's transaction). Times are naive UTC.
+
+    A diagnostic id that is no longer stored (erased in between) is recorded as None; the level,
+    services and grid version are kept with the referral either way.
+    """
+    diagnosis = check_diagnosis(diagnosis)
+    diagnostic_id = diagnosis["diagnostic_id"]
+    if diagnostic_id is not None and session.get(StoredDiagnostic, diagnostic_id) is None:
+        diagnostic_id = None
+    row = Referral(person_key=person_key, diagnostic_id=diagnostic_id, level=diagnosis["level"],
+                   services=diagnosis["services"], grid_version=diagnosis["grid_version"],
+                   place_pk=place_pk, booking_id=booking_id, slot_start=slot_start, channel=channel,
+                   oriented_by=oriented_by, oriented_by_organisation=oriented_by_organisation,
+                   status=ReferralStatus.BOOKED.value, created_at=now, updated_at=now)
+    session.add(row)
+    return row
+
+
+def follow_booking(session: Session, booking_id: int, *, now: datetime,
+                   slot_start: datetime | None = None, status: ReferralStatus | None = None) -> None:
+    """The referral of a booking follows it: new time, or cancelled (only while still booked)."""
+    values: dict = {"updated_at": now}
+    if slot_start is not None:
+        values["slot_start"] = slot_start
+    if status is not None:
+        values["status"] = status.value
+    session.execute(update(Referral).where(Referral.booking_id == booking_id,
+                                           Referral.status == ReferralStatus.BOOKED.value)
+                    .values(**values).execution_options(synchronize_session=False))
+
+
+def referrals_of(person_key: str, url: str | None = None) -> list[ReferralRecord]:
+    """Every referral of a person, oldest first."""
+    with session_scope(url) as session:
+        rows = session.execute(select(Referral).where(Referral.person_key == person_key)
+                               .order_by(Referral.created_at, Referral.id)).scalars().all()
+        return [_record(row) for row in rows]

@@ -1,0 +1,20 @@
+"""Reminders of bookings: durable rows, claimed atomically by the sender, never sent twice.
+
+The sender (a scheduled `npt reminders send`, or a loop) does:
+
+    for job in claim_due(now):
+        try:
+            send(job.channel, job.sender_id, reminder_text(job))
+        except Exception as error:
+            mark_failed(job.reminder_id, str(error), now)
+        else:
+            mark_sent(job.reminder_id, now)
+"""
+import bot.booking  # noqa: F401  (first: bot.booking writes reminders inside its transactions)
+from bot.reminders.store import (ReminderJob, ReminderRecord, ReminderStatus, claim_due,
+                                 due_reminders, mark_failed, mark_sent, reminder_counts,
+                                 reminders_of_booking)
+from bot.reminders.texts import reminder_text
+
+__all__ = ["ReminderJob", "ReminderRecord", "ReminderStatus", "claim_due", "due_reminders",
+           "mark_failed", "mark_sent", "reminder_counts", "reminder_text", "reminders_of_booking"]
