@@ -17,7 +17,7 @@ def _load() -> dict:
     return yaml.safe_load(MESSAGES_PATH.read_text(encoding="utf-8"))
 
 
-def text(name: str, **values) -> str:
+def text(name: str, /, **values) -> str:
     """One message by name, with `{placeholders}` filled."""
     value = _load()[name]
     if not isinstance(value, str):

@@ -267,6 +267,10 @@ def main() -> int:
                                 "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)},
                     "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     try:
+        print("Place search over 20,000 places...", flush=True)
+        from scripts.bench_search import bench_search
+        report["place_search"] = bench_search(20000, 200)
+
         print("Training our model from scratch (timed)...", flush=True)
         ours = work / "ours"
         report["training_s"] = round(run([
@@ -343,6 +347,9 @@ def print_table(report: dict) -> None:
         for row in report[bot]:
             print(f"{bot:<10}{row['concurrency']:>6}{row['turns']:>7}{row['p50_ms']:>9}"
                   f"{row['p95_ms']:>9}{row['throughput_msg_s']:>8}")
+    search = report["place_search"]
+    print(f"\nPlace search, {search['places']} places, {search['queries']} queries: "
+          f"p50 {search['p50_ms']} ms, p95 {search['p95_ms']} ms, max {search['max_ms']} ms")
     print(f"\nPeak memory (MB): ours {report['ours_peak_memory_mb']}, "
           f"baseline {report['baseline_peak_memory_mb']}")
 

@@ -1,0 +1,153 @@
+"""From the diagnostic to a booked appointment, then cancel, move and the reminder, through the
+running servers (REST channel), checked in the database."""
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tests.test_e2e_rest import HAPPY_PATH, complete, key_of, rows, say, texts
+
+pytestmark = pytest.mark.e2e
+
+
+def buttons(replies: list[dict]) -> list[dict]:
+    return [b for reply in replies for b in reply.get("buttons") or []]
+
+
+def a_weekday_next_week() -> str:
+    """"1/12": a Monday to Thursday 5 to 11 days ahead (Saint-Denis takes bookings then, and
+    a booking made days ahead gets a reminder the day before)."""
+    from datetime import date
+    day = date.today() + timedelta(days=5)
+    while day.weekday() > 3 or (day.month, day.day) in {(12, 25), (1, 1), (11, 11), (5, 1)}:
+        day += timedelta(days=1)
+    return f"{day.day}/{day.month}"
+
+
+def book_in_saint_denis(assistant, sender: str, first_name: str = "Fatima",
+                        when: str | None = None) -> list[dict]:
+    """The whole way: diagnostic, where, place, slot (or a wish, then a slot), first name.
+    Returns the replies to the first name: the confirmation."""
+    complete(assistant, sender, HAPPY_PATH)
+    where = say(assistant, sender, "93200")
+    shown = texts(where)
+    assert "Saint-Denis" in shown and "Quel lieu choisissez-vous ?" in shown, shown
+    places = buttons(where)
+    assert 1 <= len(places) <= 3
+    # The Saint-Denis France Services is a (demo) partner that takes bookings.
+    number = next(b["payload"] for b in places if "Saint-Denis" in b["title"])
+    slots = say(assistant, sender, number)
+    assert "rendez-vous libres" in texts(slots), texts(slots)
+    assert buttons(slots), "the free slots come as buttons"
+    if when:
+        wished = say(assistant, sender, when)
+        assert "Voici d'autres rendez-vous libres" in texts(wished), texts(wished)
+    asked = say(assistant, sender, "1")
+    assert "Quel est votre prénom ?" in texts(asked), texts(asked)
+    return say(assistant, sender, f"je m'appelle {first_name}")
+
+
+def active(assistant, sender: str):
+    return rows(assistant.db_url, "select id, reference, status, start from bookings "
+                "where person_key = ? order by id", key_of(assistant, sender))
+
+
+def test_a_person_goes_from_the_diagnostic_to_a_confirmed_booking(assistant):
+    sender = f"e2e-{uuid.uuid4()}"
+    confirmation = texts(book_in_saint_denis(assistant, sender))
+    assert "C'est réservé, Fatima" in confirmation
+    assert "Apportez" in confirmation and "ANNULER" in confirmation
+    [(booking_id, reference, status, _)] = active(assistant, sender)
+    assert status == "booked" and reference in confirmation
+    [(referral_status, level, oriented_by)] = rows(
+        assistant.db_url, "select status, level, oriented_by from referrals where booking_id = ?",
+        booking_id)
+    assert (referral_status, level, oriented_by) == ("booked", "eloigne", "assistant")
+
+
+def test_outside_the_metropole_gets_the_national_helpline(assistant):
+    sender = f"e2e-{uuid.uuid4()}"
+    complete(assistant, sender, HAPPY_PATH)
+    reply = texts(say(assistant, sender, "69001"))
+    assert "n'est pas dans la Métropole du Grand Paris" in reply
+    assert "01 70 772 372" in reply
+
+
+def test_cancel_by_replying_frees_the_booking(assistant):
+    sender = f"e2e-{uuid.uuid4()}"
+    book_in_saint_denis(assistant, sender)
+    asked = texts(say(assistant, sender, "je veux annuler mon rendez-vous"))
+    assert "Vous avez rendez-vous le" in asked and "1 pour l'annuler" in asked, asked
+    done = texts(say(assistant, sender, "1"))
+    assert "C'est annulé" in done
+    [(booking_id, _, status, _)] = active(assistant, sender)
+    assert status == "cancelled"
+    [(referral_status,)] = rows(assistant.db_url,
+                                "select status from referrals where booking_id = ?", booking_id)
+    assert referral_status == "cancelled"
+
+
+def test_a_new_conversation_days_later_can_move_the_booking(assistant):
+    sender = f"e2e-{uuid.uuid4()}"
+    book_in_saint_denis(assistant, sender)
+    [(_, reference, _, old_start)] = active(assistant, sender)
+    # A new session: the conversation is restarted, the person is the same sender.
+    say(assistant, sender, "/session_start")
+    asked = texts(say(assistant, sender, "je voudrais déplacer mon rdv"))
+    assert "rendez-vous libres" in asked or "Que voulez-vous faire" in asked, asked
+    if "Que voulez-vous faire" in asked:
+        asked = texts(say(assistant, sender, "2"))
+    moved = texts(say(assistant, sender, "1"))
+    assert "C'est déplacé" in moved and reference in moved, moved
+    [(_, same_reference, status, new_start)] = active(assistant, sender)
+    assert same_reference == reference and status == "booked" and new_start != old_start
+
+
+def test_the_reminder_is_sent_once_through_the_reply_path_and_never_after_stop(assistant):
+    from bot.messaging.reminders import send_due_reminders
+
+    sender, stopped = f"e2e-{uuid.uuid4()}", f"e2e-{uuid.uuid4()}"
+    book_in_saint_denis(assistant, sender, "Karim", when=a_weekday_next_week())
+    book_in_saint_denis(assistant, stopped, "Ines", when=a_weekday_next_week())
+    say(assistant, stopped, "STOP")
+    [(due_at,)] = rows(assistant.db_url, "select max(r.due_at) from reminders r join bookings b "
+                       "on b.id = r.booking_id where b.person_key = ?", key_of(assistant, sender))
+    later = datetime.fromisoformat(str(due_at)).replace(tzinfo=timezone.utc) + timedelta(minutes=1)
+    token = assistant.env["NPT_RASA_TOKEN"]
+    first = send_due_reminders(now=later, url=assistant.db_url, rasa=assistant.rasa_url,
+                               token=token)
+    second = send_due_reminders(now=later, url=assistant.db_url, rasa=assistant.rasa_url,
+                                token=token)
+    statuses = dict(rows(assistant.db_url,
+                         "select b.first_name, r.status from reminders r join bookings b "
+                         "on b.id = r.booking_id where b.person_key in (?, ?)",
+                         key_of(assistant, sender), key_of(assistant, stopped)))
+    assert statuses == {"Karim": "sent", "Ines": "skipped_opt_out"}, statuses
+    assert second.sent == 0  # never twice
+
+
+def test_the_reminder_is_said_in_the_persons_conversation(assistant):
+    """The pushed intent makes Rasa say the reminder, as a reply would be said."""
+    from bot.messaging.rasa_push import push_intent
+
+    sender = f"e2e-{uuid.uuid4()}"
+    book_in_saint_denis(assistant, sender, "Lina")
+    [(_, reference, _, _)] = active(assistant, sender)
+    said = push_intent(sender, "rest", "EXTERNAL_reminder", {"reference": reference},
+                       url=assistant.rasa_url, token=assistant.env["NPT_RASA_TOKEN"])
+    text = "\n".join(m.get("text", "") for m in said)
+    assert "Lina" in text and "rappel" in text and reference in text, said
+
+
+def test_rasa_api_refuses_a_push_without_the_token(assistant):
+    request = urllib.request.Request(
+        f"{assistant.rasa_url}/conversations/someone/trigger_intent?output_channel=rest",
+        data=json.dumps({"name": "EXTERNAL_reminder", "entities": {}}).encode(),
+        headers={"Content-Type": "application/json"}, method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code in (401, 403)
