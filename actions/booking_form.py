@@ -9,6 +9,7 @@ ask again when nothing was said yet (after an interruption, or a rephrase).
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Any, Dict, List, Text
 from zoneinfo import ZoneInfo
@@ -21,12 +22,13 @@ from rasa_sdk.forms import FormValidationAction
 from actions.common import channel_of, off_loop, person_key_of
 from actions.interruptions import answering, gives_way
 from bot import messages
-from bot.booking import AlreadyBooked, Booking, BookingError, book, free_slots, bookable, move
+from bot.booking import (AlreadyBooked, Booking, BookingError, BookingNotFound, book, bookable,
+                         free_slots, move)
 from bot.booking.preferences import Preference, read_preference, say_slot
 from bot.geo import AMBIGUOUS, FOUND, OUTSIDE, UNKNOWN, locate, locate_point
 from bot.geo.messages import ask_where, render as render_location
 from bot.people.first_names import read_first_name
-from bot.places.render import place_card
+from bot.places.render import format_phone, place_card
 from bot.places.search import find_places
 from bot.text import normalize
 
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 FORM = "booking_form"
 PARIS = ZoneInfo("Europe/Paris")
 REPHRASES = 2
+BARE_NUMBER = re.compile(r"^\s*(le |n°|numero |numéro )?\d{1,2}\s*[.)]?\s*$", re.IGNORECASE)
 # Slots of the booking conversation that are forgotten when it ends.
 BOOKING_STATE = ["where", "where_question", "offered_places", "place_pick", "offered_slots",
                  "slot_pick", "booking_retries", "booking_prompted", "moving_booking"]
@@ -95,7 +98,8 @@ def say_booking(dispatcher: CollectingDispatcher, booking: Booking, key: str = "
     if key == "booked":
         dispatcher.utter_message(text=messages.text(
             "booked_bring", items=", ".join(booking.what_to_bring)))
-    dispatcher.utter_message(text=messages.text("booked_reference", reference=booking.reference))
+        dispatcher.utter_message(text=messages.text("booked_reference",
+                                                    reference=booking.reference))
 
 
 async def offer_slots(dispatcher: CollectingDispatcher, place: dict,
@@ -124,8 +128,9 @@ async def offer_slots(dispatcher: CollectingDispatcher, place: dict,
 
 def say_how_to_go(dispatcher: CollectingDispatcher, place: dict, key: str) -> None:
     dispatcher.utter_message(text=messages.text(key, name=place["name"]))
-    if place.get("phone"):
-        dispatcher.utter_message(text=messages.text("place_call", phone=place["phone"]))
+    phone = format_phone(place.get("phone") or "")
+    if phone:
+        dispatcher.utter_message(text=messages.text("place_call", phone=phone))
 
 
 class ValidateBookingForm(FormValidationAction):
@@ -248,8 +253,12 @@ class ValidateBookingForm(FormValidationAction):
         offered = tracker.get_slot("offered_slots") or []
         place = tracker.get_slot("place_pick") or {}
         text = (tracker.latest_message or {}).get("text") or ""
-        choice = pick_number(text, len(offered))
-        wish = read_preference(text, now().date()) if choice is None else Preference()
+        wish = read_preference(text, now().date())
+        # "le 2 décembre" is a date, not slot 2: a bare number picks, anything else that says
+        # when is a wish.
+        choice = pick_number(text, len(offered)) if wish.empty or BARE_NUMBER.match(text) else None
+        if choice is not None:
+            wish = Preference()
         if gives_way(tracker, answered=choice is not None or not wish.empty):
             return []
         if choice is None and wish.empty:
@@ -311,6 +320,10 @@ class ValidateBookingForm(FormValidationAction):
                 "already_booked", name=existing.place_name, when=say_slot(existing.start),
                 reference=existing.reference))
             return self.ended()
+        except BookingNotFound:
+            # Moving a booking cancelled or begun meanwhile: nothing to move any more.
+            dispatcher.utter_message(text=messages.text("move_gone"))
+            return [SlotSet("moving_booking", None)] + self.ended()
         except BookingError:
             dispatcher.utter_message(text=messages.text("slot_taken"))
             slots = await offer_slots(dispatcher, place, Preference())

@@ -65,7 +65,8 @@ def test_a_whole_diagnostic_is_answered_and_stored(assistant):
     replies = complete(assistant, sender)
     final = texts(replies[-1])
     assert "pour vos démarches" in final
-    assert "cartographie.societenumerique.gouv.fr" in final
+    # then the booking begins: where does the person live?
+    assert "Dans quelle ville habitez-vous ?" in final
     # buttons come with every question, with numbers as payloads
     assert [b["payload"] for b in replies[1][0]["buttons"]] == ["1", "2", "3", "4"]
     stored_key = key_of(assistant, sender)
