@@ -85,3 +85,47 @@ def test_the_web_chat_works_with_the_keyboard_alone(assistant, page):
     expect(page.locator(".msg.user").last).to_contain_text("les deux")
     # the input has a label a screen reader announces
     assert page.locator("label[for='chat-input']").count() == 1
+
+
+def test_a_person_books_in_the_web_chat_from_a_shared_location(assistant):
+    """Diagnostic with buttons, then "Envoyer ma position" (Saint-Denis), a place, a slot, a
+    first name: the confirmation is on the page and the booking in the database."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 390, "height": 800}, locale="fr-FR",
+                                      geolocation={"latitude": 48.9362, "longitude": 2.3574},
+                                      permissions=["geolocation"])
+        page = context.new_page()
+        try:
+            page.goto(assistant.web_url)
+            expect(last_bot(page)).to_contain_text("On commence ?", timeout=30_000)
+            for label, expected in PATH:
+                if label is None:
+                    page.locator("#chat-input").fill("1")
+                    page.keyboard.press("Enter")
+                else:
+                    page.locator(".quick-replies button", has_text=label).first.click()
+                expect(page.locator(".msg.bot", has_text=expected)).to_have_count(1, timeout=30_000)
+            expect(page.locator(".msg.bot", has_text="Dans quelle ville habitez-vous ?")
+                   ).to_have_count(1, timeout=30_000)
+            page.locator(".quick-replies button", has_text="Envoyer ma position").click()
+            expect(page.locator(".msg.bot", has_text="Quel lieu choisissez-vous ?")
+                   ).to_have_count(1, timeout=30_000)
+            page.locator(".quick-replies button", has_text="La Poste de Saint-Denis").click()
+            expect(page.locator(".msg.bot", has_text="rendez-vous libres")).to_have_count(
+                1, timeout=30_000)
+            page.locator(".quick-replies button").first.click()
+            expect(page.locator(".msg.bot", has_text="Quel est votre prénom ?")).to_have_count(
+                1, timeout=30_000)
+            page.locator("#chat-input").fill("Fatima")
+            page.keyboard.press("Enter")
+            expect(page.locator(".msg.bot", has_text="C'est réservé, Fatima")).to_have_count(
+                1, timeout=30_000)
+            reference = page.locator(".msg.bot", has_text="Votre référence").inner_text()
+        finally:
+            browser.close()
+    with sqlite3.connect(assistant.db_url.removeprefix("sqlite:///")) as connection:
+        booked = connection.execute(
+            "select reference, channel from bookings where first_name = 'Fatima' and "
+            "channel = 'socketio' and status = 'booked'").fetchall()
+    assert any(ref in reference for ref, _ in booked), (reference, booked)
