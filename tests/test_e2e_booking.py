@@ -22,8 +22,10 @@ def a_weekday_next_week() -> str:
     """"1/12": a Monday to Thursday 5 to 11 days ahead (Saint-Denis takes bookings then, and
     a booking made days ahead gets a reminder the day before)."""
     from datetime import date
+
+    from bot.booking.calendar import is_public_holiday
     day = date.today() + timedelta(days=5)
-    while day.weekday() > 3 or (day.month, day.day) in {(12, 25), (1, 1), (11, 11), (5, 1)}:
+    while day.weekday() > 3 or is_public_holiday(day):
         day += timedelta(days=1)
     return f"{day.day}/{day.month}"
 
