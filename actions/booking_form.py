@@ -20,11 +20,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.common import channel_of, off_loop, person_key_of
-from actions.interruptions import answering, gives_way
+from actions.interruptions import answering, count_unclear, gives_way
 from bot import messages
 from bot.booking import (AlreadyBooked, Booking, BookingError, BookingNotFound, book, bookable,
                          free_slots, move)
-from bot.booking.preferences import Preference, read_preference, say_slot
+from bot.booking.calendar import say_slot
+from bot.booking.preferences import Preference, read_preference
 from bot.geo import AMBIGUOUS, FOUND, OUTSIDE, UNKNOWN, locate, locate_point
 from bot.geo.messages import ask_where, render as render_location
 from bot.people.first_names import read_first_name
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 
 FORM = "booking_form"
 PARIS = ZoneInfo("Europe/Paris")
-REPHRASES = 2
 BARE_NUMBER = re.compile(r"^\s*(le |n°|numero |numéro )?\d{1,2}\s*[.)]?\s*$", re.IGNORECASE)
 # Slots of the booking conversation that are forgotten when it ends.
 BOOKING_STATE = ["where", "where_question", "offered_places", "place_pick", "offered_slots",
@@ -159,10 +159,7 @@ class ValidateBookingForm(FormValidationAction):
 
     @staticmethod
     def unclear(dispatcher: CollectingDispatcher, tracker: Tracker, step: str) -> List[EventType]:
-        retries = int(tracker.get_slot("booking_retries") or 0) + 1
-        if retries > REPHRASES:
-            dispatcher.utter_message(text=messages.text("still_not_understood"))
-            dispatcher.utter_message(response="utter_human")
+        retries = count_unclear(dispatcher, tracker, "booking_retries")
         return [SlotSet("booking_retries", retries), SlotSet("booking_prompted", False),
                 SlotSet("requested_slot", step)]
 

@@ -20,13 +20,12 @@ from bot import messages
 from bot.diagnostic import Question, exact_option, load_grid, next_question, understand
 from bot.people import record_consent
 from actions.interruptions import (COMMANDS, INTERRUPTIONS, MIN_CONFIDENCE,  # noqa: F401
-                                   OVERRIDE_CONFIDENCE, OVERRIDING)
+                                   OVERRIDE_CONFIDENCE, OVERRIDING, REPHRASES, count_unclear)
 from actions.interruptions import answering as answering_form
 from bot.text import mostly_latin, normalize
 
 log = logging.getLogger(__name__)
 
-REPHRASES = 2
 CONSENT_YES, CONSENT_NO = "1", "2"
 
 
@@ -112,11 +111,8 @@ class ValidateDiagnosticForm(FormValidationAction):
                 else:
                     answers[requested] = understood.option
             else:
-                retries = int(tracker.get_slot("diagnostic_retries") or 0) + 1
+                retries = count_unclear(dispatcher, tracker, "diagnostic_retries")
                 events += [SlotSet(requested, None), SlotSet("diagnostic_retries", retries)]
-                if retries > REPHRASES:
-                    dispatcher.utter_message(text=messages.text("still_not_understood"))
-                    dispatcher.utter_message(response="utter_human")
                 return events + [SlotSet("requested_slot", requested)]
         elif not requested:
             events += [SlotSet("diagnostic_retries", 0), SlotSet("diagnostic_remaining", None)]

@@ -7,7 +7,9 @@ answer and the NLU is sure enough it is something else, or when it is a command.
 from __future__ import annotations
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
+from bot import messages
 from bot.text import mostly_latin, normalize
 
 # Intents that interrupt a form when the message is not an answer to the question.
@@ -23,6 +25,18 @@ MIN_CONFIDENCE = 0.5
 # Intents that win even over a message that also reads as an answer.
 OVERRIDING = {"stop", "delete_my_data"}
 OVERRIDE_CONFIDENCE = 0.8
+# An answer not understood is rephrased this many times; the next one offers a person.
+REPHRASES = 2
+
+
+def count_unclear(dispatcher: CollectingDispatcher, tracker: Tracker, retries_slot: str) -> int:
+    """One more answer not understood, counted in `retries_slot`; past `REPHRASES`, a person
+    to call is offered (and the question stays open). Returns the new count."""
+    retries = int(tracker.get_slot(retries_slot) or 0) + 1
+    if retries > REPHRASES:
+        dispatcher.utter_message(text=messages.text("still_not_understood"))
+        dispatcher.utter_message(response="utter_human")
+    return retries
 
 
 def answering(tracker: Tracker, form: str) -> bool:

@@ -14,13 +14,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions.booking_form import (REPHRASES, ValidateBookingForm, now, numbers_phrase,
+from actions.booking_form import (ValidateBookingForm, now, numbers_phrase,
                                   offer_slots, pick_number)
 from actions.common import off_loop, person_key_of
-from actions.interruptions import answering, gives_way
+from actions.interruptions import answering, count_unclear, gives_way
 from bot import messages
 from bot.booking import BookingError, active_bookings, cancel
-from bot.booking.preferences import say_slot
+from bot.booking.calendar import say_slot
 from bot.text import normalize
 
 log = logging.getLogger(__name__)
@@ -74,10 +74,7 @@ class ValidateManageForm(FormValidationAction):
 
     @staticmethod
     def unclear(dispatcher: CollectingDispatcher, tracker: Tracker, step: str) -> List[EventType]:
-        retries = int(tracker.get_slot("manage_retries") or 0) + 1
-        if retries > REPHRASES:
-            dispatcher.utter_message(text=messages.text("still_not_understood"))
-            dispatcher.utter_message(response="utter_human")
+        retries = count_unclear(dispatcher, tracker, "manage_retries")
         return [SlotSet("manage_retries", retries), SlotSet("requested_slot", step)]
 
     async def start(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -9,10 +10,9 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import off_loop, person_key_of
-from bot import messages
 from bot.booking import find_booking
-from bot.booking.preferences import say_slot
 from bot.people import is_opted_out
+from bot.reminders import compose_reminder
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,8 @@ class ActionSendReminder(Action):
         if await off_loop(is_opted_out, person_key_of(tracker)):
             log.info("reminder %s not said: the person sent STOP", reference)
             return []
-        dispatcher.utter_message(text=messages.text(
-            "reminder", first_name=booking.first_name, when=say_slot(booking.start),
-            name=booking.place_name, address=booking.address, reference=booking.reference))
+        today = datetime.now(booking.start.tzinfo).date()
+        dispatcher.utter_message(text=compose_reminder(
+            booking.first_name, booking.start, booking.place_name, booking.address,
+            booking.reference, today))
         return []

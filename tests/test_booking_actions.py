@@ -36,11 +36,12 @@ from actions.reminders import ActionSendReminder
 from bot import messages
 from bot.booking import active_bookings, book, cancel, find_booking, free_slots
 from bot.booking.partners import load_partners
-from bot.booking.preferences import say_slot
+from bot.booking.calendar import say_slot
 from bot.db.models import Place
 from bot.db.session import get_engine, session_scope
 from bot.geo.messages import ask_where
 from bot.people import record_opt_out
+from bot.reminders import compose_reminder
 from bot.places import DEFAULT_SOURCE, seed_default_places
 from bot.referrals import ReferralStatus, referrals_of
 
@@ -752,10 +753,9 @@ async def test_the_reminder_names_the_person_the_place_and_the_time():
     events, sent = await run(ActionSendReminder(), reminder_tracker(booking.reference))
 
     assert events == []
-    assert texts(sent) == [messages.text(
-        "reminder", first_name="Fatima", when=say_slot(booking.start),
-        name="France services La Poste de Saint-Denis", address=booking.address,
-        reference=booking.reference)]
+    assert texts(sent) == [compose_reminder(
+        "Fatima", booking.start, "France services La Poste de Saint-Denis", booking.address,
+        booking.reference, datetime.now(booking.start.tzinfo).date())]
     assert sent[0]["text"].startswith("Bonjour Fatima,")
     assert "La Poste de Saint-Denis" in sent[0]["text"]
 

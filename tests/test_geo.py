@@ -22,7 +22,8 @@ from bot.geo.communes import arrondissements, communes, place
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 GEO = PROJECT_DIR / "data" / "geo"
-SHARED = Path("/work/shared/data/communes")
+# The shared open data sits beside the project (../shared), as on the developers' machines.
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "communes"
 
 
 def _csv(name: str) -> list[dict[str, str]]:

@@ -92,3 +92,8 @@ def say_date(day: date) -> str:
 def say_time(moment: datetime | time) -> str:
     """"10 h", "10 h 30"."""
     return f"{moment.hour} h" if moment.minute == 0 else f"{moment.hour} h {moment.minute:02d}"
+
+
+def say_slot(start: datetime) -> str:
+    """"mardi 1er décembre à 10 h 30"."""
+    return f"{say_date(start.date())} à {say_time(start)}"

@@ -1,15 +1,12 @@
 """What a person says about when they can come: "plutôt le matin", "pas mardi", "demain".
 
-`read_preference(text, today)` turns it into filters for `free_slots`; `say_slot` and
-`say_day` write a time back in French ("mardi 2 décembre à 10 h 30").
+`read_preference(text, today)` turns it into filters for `free_slots`.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-
-from babel.dates import format_date
+from datetime import date, timedelta
 
 from bot.text import normalize
 
@@ -111,18 +108,3 @@ def read_preference(text: str | None, today: date) -> Preference:
                            r"|semaine prochaine|apres|pas ces|aucun)\b", words_text))
     return Preference(part_of_day=part, exclude_weekdays=frozenset(excluded), on_date=on_date,
                       later=later and part is None and not mentions and on_date is None)
-
-
-def say_day(day: date) -> str:
-    """"mardi 2 décembre"."""
-    return format_date(day, "EEEE d MMMM", locale="fr")
-
-
-def say_time(moment: datetime) -> str:
-    """"10 h", "10 h 30"."""
-    return f"{moment.hour} h" if moment.minute == 0 else f"{moment.hour} h {moment.minute:02d}"
-
-
-def say_slot(start: datetime) -> str:
-    """"mardi 2 décembre à 10 h 30"."""
-    return f"{say_day(start.date())} à {say_time(start)}"

@@ -1,15 +1,17 @@
 """The reminder message, in short French (template in data/booking.yml, `reminder_text`)."""
 from __future__ import annotations
 
-from bot.booking.calendar import say_date, say_time
+from datetime import date, datetime
+
+from bot.booking.calendar import say_slot
 from bot.booking.rules import booking_rules
 from bot.reminders.store import ReminderJob
 
 
-def say_when(job: ReminderJob) -> str:
+def say_when(start: datetime, today: date) -> str:
     """"demain mardi 1er décembre à 10 h 30", said from the day the reminder is sent."""
-    days = (job.start.date() - job.claimed_at.date()).days
-    when = f"{say_date(job.start.date())} à {say_time(job.start)}"
+    days = (start.date() - today).days
+    when = say_slot(start)
     if days == 0:
         return f"aujourd'hui {when}"
     if days == 1:
@@ -17,8 +19,15 @@ def say_when(job: ReminderJob) -> str:
     return f"le {when}"
 
 
-def reminder_text(job: ReminderJob) -> str:
-    first_name = (job.first_name or "").strip()
+def compose_reminder(first_name: str | None, start: datetime, place: str, address: str,
+                     reference: str, today: date) -> str:
+    """The reminder of an appointment at `start`, as said on `today`."""
+    first_name = (first_name or "").strip()
     return booking_rules().reminder_text.format(
-        greeting=f"Bonjour {first_name}" if first_name else "Bonjour", when=say_when(job),
-        place=job.place_name, address=job.address, reference=job.reference)
+        greeting=f"Bonjour {first_name}" if first_name else "Bonjour",
+        when=say_when(start, today), place=place, address=address, reference=reference)
+
+
+def reminder_text(job: ReminderJob) -> str:
+    return compose_reminder(job.first_name, job.start, job.place_name, job.address,
+                            job.reference, job.claimed_at.date())
