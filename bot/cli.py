@@ -318,6 +318,13 @@ def build_parser() -> argparse.ArgumentParser:
     rsend.add_argument("--url", help="database URL (default: NPT_DATABASE_URL)")
     rsend.add_argument("--rasa", help="Rasa server URL (default: NPT_RASA_URL)")
     rsend.set_defaults(func=_reminders_send)
+
+    # Funding (ledger, reports) and back-office accounts keep their commands beside their code.
+    from bot.funding.commands import add_funding_commands
+    from bot.web.backoffice.commands import add_account_commands
+
+    add_funding_commands(sub)
+    add_account_commands(sub)
     return parser
 
 

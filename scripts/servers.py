@@ -124,6 +124,11 @@ class Servers:
         # The assistant's database is migrated before anything uses it.
         subprocess.run([python, "-m", "bot.cli", "db", "upgrade"], cwd=PROJECT_DIR, check=True,
                        env={**os.environ, **self.env}, stdout=subprocess.DEVNULL)
+        # The funding rules (data/funding.yml) are checked before anything starts.
+        check = subprocess.run([python, "-m", "bot.cli", "funding", "check"], cwd=PROJECT_DIR,
+                               env={**os.environ, **self.env}, capture_output=True, text=True)
+        if check.returncode != 0:
+            raise RuntimeError(f"the funding rules are wrong: {check.stderr.strip()}")
         self.processes = [
             Process("actions", [python, "-m", "rasa_sdk", "--actions", "actions",
                                 "--port", str(self.actions_port)],

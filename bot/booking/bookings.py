@@ -40,7 +40,8 @@ from bot.booking.slots import AgendaPlan, check_slot
 from bot.db.models import Agenda, Booking as BookingRow, Place, Reminder, SlotSeats
 from bot.db.session import session_scope
 from bot.referrals.core import ReferralStatus, check_diagnosis, create_referral, follow_booking
-from bot.reminders.store import ReminderStatus, cancel_for_booking, schedule
+from bot.reminders.store import (ReminderStatus, cancel_for_booking, schedule,
+                                 schedule_cancellation_notice)
 
 BOOKED, CANCELLED = "booked", "cancelled"
 CANCELLED_BY = ("person", "structure", "admin")
@@ -304,12 +305,15 @@ def move(booking_id: int, *, person_key: str, new_start: datetime, agenda_id: in
 
 
 def cancel(booking_id: int, *, person_key: str | None, by: str = "person",
-           now: datetime | None = None, url: str | None = None) -> Booking:
+           now: datetime | None = None, url: str | None = None,
+           actor: str | None = None, notify_person: bool = False) -> Booking:
     """Cancel a booking: its seat is freed, its referral cancelled, its pending reminder cancelled.
 
     `person_key` must be the booking's person; None only for staff or an admin (`by` =
-    "structure" or "admin"; telling the person is the caller's job). Cancelling a cancelled
-    booking returns it unchanged. Raises BookingNotFound, BookingNotActive (already begun).
+    "structure" or "admin"; telling the person is the caller's job). `actor` names who cancelled
+    in the referral's audit log (a staff account's email; default: `by`). `notify_person`: a
+    message telling the person is queued in the same transaction (bot.reminders, sent by the
+    scheduler on their channel). Cancelling a cancelled booking returns it unchanged. Raises BookingNotFound, BookingNotActive (already begun).
     """
     if by not in CANCELLED_BY:
         raise ValueError(f"by must be one of {', '.join(CANCELLED_BY)}, not {by!r}")
@@ -329,8 +333,11 @@ def cancel(booking_id: int, *, person_key: str | None, by: str = "person",
             row.status, row.is_open = CANCELLED, False
             row.cancelled_at, row.cancelled_by, row.updated_at = now_db, by, now_db
             _release_seat(session, row.slot_seat_id)
-            follow_booking(session, row.id, now=now_db, status=ReferralStatus.CANCELLED)
+            follow_booking(session, row.id, now=now_db, status=ReferralStatus.CANCELLED,
+                           actor=actor or by, actor_role=by)
             cancel_for_booking(session, row.id, now)
+            if notify_person and row.sender_id:
+                schedule_cancellation_notice(session, row.id, now)
             session.flush()
             return _view(session, row, rules)
 

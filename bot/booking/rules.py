@@ -33,6 +33,8 @@ class BookingRules:
     reference_alphabet: str = "ACDEFGHJKMNPQRTUVWXY34679"
     reference_length: int = 6
     what_to_bring: tuple[str, ...] = ()
+    cancelled_by_structure_text: str = ("{greeting}, {place} a annulé votre rendez-vous {when}. "
+                                        "Nous en sommes désolés. Référence {reference}.")
     reminder_text: str = ("{greeting}, rappel de votre rendez-vous {when} : {place}, {address}. "
                           "Référence {reference}.")
 
@@ -75,6 +77,8 @@ def parse_rules(raw: dict, path: Path = BOOKING_RULES_PATH) -> BookingRules:
         reference_length=_int(raw, "reference_length", default.reference_length, 4, path),
         what_to_bring=tuple(item.strip() for item in bring),
         reminder_text=str(raw.get("reminder_text", default.reminder_text)).strip(),
+        cancelled_by_structure_text=str(raw.get("cancelled_by_structure_text",
+                                                default.cancelled_by_structure_text)).strip(),
     )
 
 

@@ -236,8 +236,124 @@ class Referral(Base):
     oriented_by = Column(String(64), nullable=False, default="assistant")
     oriented_by_organisation = Column(String(120), nullable=True)
     status = Column(String(16), nullable=False, default="booked", index=True)
+    accompanied_on = Column(Date, nullable=True)  # the day the person was accompanied
+    recorded_at = Column(DateTime, nullable=True)  # when that was recorded (ranks the funding)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class ReferralEvent(Base):
+    """One status change of a referral: who, when, from, to. Append-only (database triggers)."""
+
+    __tablename__ = "referral_events"
+
+    id = Column(Integer, primary_key=True)
+    referral_id = Column(Integer, ForeignKey("referrals.id"), nullable=False, index=True)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    actor = Column(String(160), nullable=False)  # "assistant", an account's email, "cli:<user>"
+    actor_role = Column(String(16), nullable=False)  # person | assistant | structure | admin | cli
+    from_status = Column(String(16), nullable=True)  # None when the referral is created
+    to_status = Column(String(16), nullable=False)
+    accompanied_on = Column(Date, nullable=True)
+    note = Column(Text, nullable=True)
+
+
+class PersonMerge(Base):
+    """`from_key` is the same person as `into_key` (merged by an admin); keys chain."""
+
+    __tablename__ = "person_merges"
+
+    id = Column(Integer, primary_key=True)
+    from_key = Column(String(64), nullable=False, unique=True)
+    into_key = Column(String(64), nullable=False, index=True)
+    merged_at = Column(DateTime, nullable=False, default=utcnow)
+    merged_by = Column(String(160), nullable=False)
+    reason = Column(Text, nullable=False)
+
+
+class FundingYear(Base):
+    """A programme year: the row locked to serialise the cap; its validation (frozen report)."""
+
+    __tablename__ = "funding_years"
+
+    year = Column(Integer, primary_key=True, autoincrement=False)
+    validated_at = Column(DateTime, nullable=True)
+    validated_by = Column(String(160), nullable=True)
+    validated_persons = Column(Integer, nullable=True)
+    validated_amount_cents = Column(Integer, nullable=True)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class FundingEntry(Base):
+    """A person counted in a year: their first accompaniment of that year, ranked by the time it
+    was recorded; funded while rank <= the year's cap (else hors plafond, amount 0)."""
+
+    __tablename__ = "funding_entries"
+    __table_args__ = (UniqueConstraint("year", "person_key", name="uq_funding_entries_year_person"),
+                      UniqueConstraint("year", "rank", name="uq_funding_entries_year_rank"))
+
+    id = Column(Integer, primary_key=True)
+    year = Column(Integer, nullable=False)
+    person_key = Column(String(64), nullable=False)  # the canonical key (after merges)
+    referral_id = Column(Integer, ForeignKey("referrals.id"), nullable=False)
+    place_pk = Column(Integer, ForeignKey("places.pk"), nullable=False, index=True)
+    organisation = Column(String(120), nullable=True)  # the prescripteur's, None: the assistant
+    accompanied_on = Column(Date, nullable=False)
+    recorded_at = Column(DateTime, nullable=False)
+    rank = Column(Integer, nullable=False)
+    funded = Column(Boolean, nullable=False)
+    amount_cents = Column(Integer, nullable=False)
+
+
+class FundingAdjustment(Base):
+    """A change to a validated year, recorded instead of silently changing its figures."""
+
+    __tablename__ = "funding_adjustments"
+
+    id = Column(Integer, primary_key=True)
+    year = Column(Integer, nullable=False, index=True)
+    person_key = Column(String(64), nullable=False)
+    place_pk = Column(Integer, ForeignKey("places.pk"), nullable=False)
+    organisation = Column(String(120), nullable=True)
+    persons_delta = Column(Integer, nullable=False)  # +1 newly funded, -1 no longer funded
+    amount_cents_delta = Column(Integer, nullable=False)
+    reason = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    created_by = Column(String(160), nullable=False)
+
+
+class StaffAccount(Base):
+    """A back-office login: a structure's staff (sees only `place_pk`) or a Métropole admin."""
+
+    __tablename__ = "staff_accounts"
+
+    id = Column(Integer, primary_key=True)
+    email = Column(String(254), nullable=False, unique=True)  # stored lower-case
+    display_name = Column(String(120), nullable=False)
+    password_hash = Column(String(255), nullable=False)  # argon2id
+    role = Column(String(16), nullable=False)  # "structure" | "admin"
+    place_pk = Column(Integer, ForeignKey("places.pk"), nullable=True)
+    active = Column(Boolean, nullable=False, default=True)
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime, nullable=True)
+    last_login_at = Column(DateTime, nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class WebSession(Base):
+    """A logged-in browser: the cookie holds a random token, the table only its SHA-256."""
+
+    __tablename__ = "web_sessions"
+
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    account_id = Column(Integer, ForeignKey("staff_accounts.id", ondelete="CASCADE"),
+                        nullable=False, index=True)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_seen_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
 
 
 class Reminder(Base):
@@ -253,6 +369,8 @@ class Reminder(Base):
 
     id = Column(Integer, primary_key=True)
     booking_id = Column(Integer, ForeignKey("bookings.id"), nullable=False, index=True)
+    kind = Column(String(32), nullable=False, default="reminder",
+                  server_default="reminder")  # "reminder" | "structure_cancelled"
     due_at = Column(DateTime, nullable=False)
     status = Column(String(20), nullable=False, default="pending")
     attempts = Column(Integer, nullable=False, default=0)

@@ -1,8 +1,10 @@
 """Sending the reminders that are due: `npt reminders send`, called by the scheduler.
 
 Each due reminder is claimed first (a second sender never gets the same one), then pushed
-into the person's conversation as the external intent `EXTERNAL_reminder`: the action
-`action_send_reminder` says it on the person's channel, like any reply. A reminder is marked
+into the person's conversation as the external intent `EXTERNAL_reminder` (or
+`EXTERNAL_structure_cancelled` when a structure cancelled the booking): the action
+`action_send_reminder` (`action_tell_structure_cancelled`) says it on the person's channel,
+like any reply. A reminder is marked
 sent only when Rasa took it; a failure is retried by the next round (bot/reminders).
 """
 from __future__ import annotations
@@ -14,10 +16,13 @@ from datetime import datetime, timezone
 
 from bot.messaging.rasa_push import PushError, push_intent, rasa_url
 from bot.reminders import claim_due, mark_failed, mark_sent
+from bot.reminders.store import REMINDER, STRUCTURE_CANCELLED
 
 log = logging.getLogger(__name__)
 
 REMINDER_INTENT = "EXTERNAL_reminder"
+# Each kind of booking message has its external intent, and its action in actions/reminders.py.
+INTENTS = {REMINDER: REMINDER_INTENT, STRUCTURE_CANCELLED: "EXTERNAL_structure_cancelled"}
 
 
 @dataclass
@@ -43,7 +48,7 @@ def send_due_reminders(now: datetime | None = None, url: str | None = None,
     report = SendReport()
     for job in claim_due(now, limit=limit, url=url):
         try:
-            push_intent(job.sender_id, job.channel, REMINDER_INTENT,
+            push_intent(job.sender_id, job.channel, INTENTS[job.kind],
                         {"reference": job.reference}, url=rasa, token=token)
         except PushError as error:
             mark_failed(job.id, str(error), now, url=url)

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.db.models import Referral, StoredDiagnostic
+from bot.db.models import Referral, ReferralEvent, StoredDiagnostic
 from bot.db.session import session_scope
 
 
@@ -48,6 +48,7 @@ class ReferralRecord:
     status: ReferralStatus
     created_at: datetime  # aware, Europe/Paris
     updated_at: datetime
+    accompanied_on: date | None = None  # the day of the accompaniment, once marked
 
 
 def _record(row: Referral) -> ReferralRecord:
@@ -59,7 +60,8 @@ def _record(row: Referral) -> ReferralRecord:
         booking_id=row.booking_id, slot_start=from_db(row.slot_start) if row.slot_start else None,
         channel=row.channel, oriented_by=row.oriented_by,
         oriented_by_organisation=row.oriented_by_organisation, status=ReferralStatus(row.status),
-        created_at=from_db(row.created_at), updated_at=from_db(row.updated_at))
+        created_at=from_db(row.created_at), updated_at=from_db(row.updated_at),
+        accompanied_on=row.accompanied_on)
 
 
 def check_diagnosis(diagnosis: dict) -> dict:
@@ -81,14 +83,27 @@ def check_diagnosis(diagnosis: dict) -> dict:
             "diagnostic_id": diagnostic_id}
 
 
+def record_event(session: Session, referral_id: int, *, at: datetime, actor: str, actor_role: str,
+                 from_status: str | None, to_status: str, accompanied_on: date | None = None,
+                 note: str | None = None) -> ReferralEvent:
+    """Append one status change of a referral to the audit log (`at` naive UTC)."""
+    event = ReferralEvent(referral_id=referral_id, at=at, actor=str(actor)[:160],
+                          actor_role=str(actor_role)[:16], from_status=from_status,
+                          to_status=to_status, accompanied_on=accompanied_on, note=note)
+    session.add(event)
+    return event
+
+
 def create_referral(session: Session, *, person_key: str, diagnosis: dict, place_pk: int,
                     booking_id: int | None, slot_start: datetime | None, channel: str,
                     oriented_by: str, oriented_by_organisation: str | None,
-                    now: datetime) -> Referral:
+                    now: datetime, actor: str = "assistant",
+                    actor_role: str = "assistant") -> Referral:
     """A new referral in `session` (the booking's transaction). Times are naive UTC.
 
     A diagnostic id that is no longer stored (erased in between) is recorded as None; the level,
-    services and grid version are kept with the referral either way.
+    services and grid version are kept with the referral either way. Its creation (None ->
+    booked) is written to the audit log.
     """
     diagnosis = check_diagnosis(diagnosis)
     diagnostic_id = diagnosis["diagnostic_id"]
@@ -100,20 +115,42 @@ def create_referral(session: Session, *, person_key: str, diagnosis: dict, place
                    oriented_by=oriented_by, oriented_by_organisation=oriented_by_organisation,
                    status=ReferralStatus.BOOKED.value, created_at=now, updated_at=now)
     session.add(row)
+    session.flush()
+    record_event(session, row.id, at=now, actor=actor, actor_role=actor_role, from_status=None,
+                 to_status=ReferralStatus.BOOKED.value)
     return row
 
 
 def follow_booking(session: Session, booking_id: int, *, now: datetime,
-                   slot_start: datetime | None = None, status: ReferralStatus | None = None) -> None:
-    """The referral of a booking follows it: new time, or cancelled (only while still booked)."""
+                   slot_start: datetime | None = None, status: ReferralStatus | None = None,
+                   actor: str | None = None, actor_role: str | None = None,
+                   note: str | None = None) -> None:
+    """The referral of a booking follows it: new time, or cancelled (only while still booked).
+
+    A change of status is written to the audit log, by `actor` (a name) in `actor_role`
+    ("person", "structure", "admin"...; default "assistant").
+    """
     values: dict = {"updated_at": now}
     if slot_start is not None:
         values["slot_start"] = slot_start
-    if status is not None:
-        values["status"] = status.value
-    session.execute(update(Referral).where(Referral.booking_id == booking_id,
-                                           Referral.status == ReferralStatus.BOOKED.value)
-                    .values(**values).execution_options(synchronize_session=False))
+    if status is None:
+        session.execute(update(Referral).where(Referral.booking_id == booking_id,
+                                               Referral.status == ReferralStatus.BOOKED.value)
+                        .values(**values).execution_options(synchronize_session=False))
+        return
+    values["status"] = status.value
+    ids = session.execute(select(Referral.id).where(
+        Referral.booking_id == booking_id, Referral.status == ReferralStatus.BOOKED.value)
+        .order_by(Referral.id)).scalars().all()
+    for referral_id in ids:
+        changed = session.execute(update(Referral).where(
+            Referral.id == referral_id, Referral.status == ReferralStatus.BOOKED.value)
+            .values(**values).execution_options(synchronize_session=False)).rowcount
+        if changed:
+            record_event(session, referral_id, at=now, actor=actor or actor_role or "assistant",
+                         actor_role=actor_role or "assistant",
+                         from_status=ReferralStatus.BOOKED.value, to_status=status.value,
+                         note=note)
 
 
 def referrals_of(person_key: str, url: str | None = None) -> list[ReferralRecord]:

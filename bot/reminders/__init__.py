@@ -14,7 +14,7 @@ import bot.booking  # noqa: F401  (first: bot.booking writes reminders inside it
 from bot.reminders.store import (ReminderJob, ReminderRecord, ReminderStatus, claim_due,
                                  due_reminders, mark_failed, mark_sent, reminder_counts,
                                  reminders_of_booking)
-from bot.reminders.texts import compose_reminder, reminder_text
+from bot.reminders.texts import compose_cancellation, compose_reminder, reminder_text
 
 __all__ = ["ReminderJob", "ReminderRecord", "ReminderStatus", "claim_due", "due_reminders",
-           "compose_reminder", "mark_failed", "mark_sent", "reminder_counts", "reminder_text", "reminders_of_booking"]
+           "compose_cancellation", "compose_reminder", "mark_failed", "mark_sent", "reminder_counts", "reminder_text", "reminders_of_booking"]

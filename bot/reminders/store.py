@@ -22,6 +22,11 @@ from bot.db.models import Booking, Person, Place, Reminder
 from bot.db.session import session_scope
 
 
+REMINDER = "reminder"  # the day before the appointment
+STRUCTURE_CANCELLED = "structure_cancelled"  # the structure cancelled: the person is told
+KINDS = (REMINDER, STRUCTURE_CANCELLED)
+
+
 class ReminderStatus(str, Enum):
     PENDING = "pending"
     SENDING = "sending"
@@ -49,6 +54,7 @@ class ReminderJob:
     person_key: str
     attempt: int  # 1 for the first try
     claimed_at: datetime  # aware, Europe/Paris: "demain" is said from this day
+    kind: str = REMINDER  # or STRUCTURE_CANCELLED
 
     @property
     def id(self) -> int:
@@ -89,10 +95,20 @@ def schedule(session: Session, booking: Booking, start: datetime, now: datetime,
     return row
 
 
+def schedule_cancellation_notice(session: Session, booking_id: int, now: datetime) -> Reminder:
+    """A message telling the person that the structure cancelled their booking, due at once, in
+    the caller's transaction (the cancellation's): durable, claimed and sent like a reminder."""
+    row = Reminder(booking_id=booking_id, kind=STRUCTURE_CANCELLED, due_at=to_db(now),
+                   status=ReminderStatus.PENDING.value, attempts=0, created_at=to_db(now),
+                   updated_at=to_db(now))
+    session.add(row)
+    return row
+
+
 def cancel_for_booking(session: Session, booking_id: int, now: datetime) -> int:
     """Cancel the reminders of a booking not yet handed to a sender."""
     return session.execute(
-        update(Reminder).where(Reminder.booking_id == booking_id,
+        update(Reminder).where(Reminder.booking_id == booking_id, Reminder.kind == REMINDER,
                                Reminder.status == ReminderStatus.PENDING.value)
         .values(status=ReminderStatus.CANCELLED.value, updated_at=to_db(now))
         .execution_options(synchronize_session=False)).rowcount or 0
@@ -120,15 +136,16 @@ def claim_due(now: datetime | None = None, limit: int = 50, url: str | None = No
     with session_scope(url) as session:
         candidates = session.execute(
             select(Reminder.id, Reminder.status, Reminder.claimed_at, Reminder.attempts,
-                   Booking, Place, Person.opted_out_at)
+                   Reminder.kind, Booking, Place, Person.opted_out_at)
             .join(Booking, Booking.id == Reminder.booking_id)
             .join(Place, Place.pk == Booking.place_pk)
             .outerjoin(Person, Person.person_key == Booking.person_key)
             .where(or_(and_(Reminder.status == ReminderStatus.PENDING.value, Reminder.due_at <= now_db),
                        and_(Reminder.status == ReminderStatus.SENDING.value, Reminder.claimed_at < stale)))
             .order_by(Reminder.due_at, Reminder.id).limit(limit)).all()
-        for reminder_id, status, claimed_at, attempts, booking, place, opted_out_at in candidates:
-            if booking.status != "booked" or not booking.sender_id:
+        for reminder_id, status, claimed_at, attempts, kind, booking, place, opted_out_at in candidates:
+            wanted = "cancelled" if kind == STRUCTURE_CANCELLED else "booked"
+            if booking.status != wanted or not booking.sender_id:
                 _settle(session, reminder_id, status, ReminderStatus.CANCELLED, now_db)
                 continue
             if opted_out_at is not None:
@@ -157,7 +174,7 @@ def claim_due(now: datetime | None = None, limit: int = 50, url: str | None = No
                 place_name=place.nom, address=one_line_address(place), phone=place.telephone,
                 start=from_db(booking.start), first_name=booking.first_name or "",
                 channel=booking.channel, sender_id=booking.sender_id, person_key=booking.person_key,
-                attempt=attempts + 1, claimed_at=now))
+                attempt=attempts + 1, claimed_at=now, kind=kind))
     return jobs
 
 

@@ -31,3 +31,12 @@ def compose_reminder(first_name: str | None, start: datetime, place: str, addres
 def reminder_text(job: ReminderJob) -> str:
     return compose_reminder(job.first_name, job.start, job.place_name, job.address,
                             job.reference, job.claimed_at.date())
+
+
+def compose_cancellation(first_name: str | None, start: datetime, place: str, address: str,
+                         reference: str, today: date) -> str:
+    """What the person reads when the structure cancelled their appointment at `start`."""
+    first_name = (first_name or "").strip()
+    return booking_rules().cancelled_by_structure_text.format(
+        greeting=f"Bonjour {first_name}" if first_name else "Bonjour",
+        when=say_when(start, today), place=place, address=address, reference=reference)

@@ -1,8 +1,9 @@
-"""Web chat page of the assistant: a tiny Sanic app serving the static page.
+"""The web app: the web chat page and the back-office (bot/web/backoffice).
 
-The page itself talks to Rasa's Socket.IO channel directly from the browser; this app only
-serves files, the page's configuration (`/config.js`) and a health check. It imports nothing
-from Rasa, so it starts in a second and can run next to the Rasa server.
+The chat page talks to Rasa's Socket.IO channel directly from the browser; for it this app only
+serves files, the page's configuration (`/config.js`) and a health check. The back-office pages
+live under /backoffice. It imports nothing from Rasa, so it starts in a second and can run next
+to the Rasa server.
 """
 from __future__ import annotations
 
@@ -112,6 +113,11 @@ def create_app(socket_url: str | None = None, name: str | None = None) -> Sanic:
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
         return response.json({"status": "ok"})
+
+    # The back-office (/backoffice/...), registered before the catch-all of static files.
+    from bot.web.backoffice.views import backoffice_blueprint
+
+    app.blueprint(backoffice_blueprint())
 
     @app.get("/<file_path:path>")
     async def static_file(request: Request, file_path: str) -> HTTPResponse:

@@ -1,0 +1,28 @@
+"""The funding of the programme: who was accompanied, counted once a year, within the cap.
+
+- `mark_accompanied` / `mark_absent`: a structure (or an admin) says what happened after a
+  referral; every change goes to the append-only audit log (`audit_events`).
+- the ledger (`funding_entries`) ranks the persons of each year; beyond the year's cap they are
+  recorded "hors plafond"; `recompute_year` computes a year again from the referrals.
+- `merge_persons`: an admin says two pseudonymous keys are the same person.
+- `validate_year`: freeze a year; later changes become adjustments, never silent.
+
+Rules (rate and cap per year) are data: data/funding.yml (bot.funding.rules). No Rasa here.
+"""
+from bot.funding.audit import AuditEvent, audit_events
+from bot.funding.errors import (FundingError, InvalidAccompanimentDate, InvalidMerge,
+                                InvalidTransition, NotAllowed, ReferralNotFound, UnknownYear,
+                                YearValidated)
+from bot.funding.ledger import (Actor, AdjustmentRecord, MarkResult, ReferralView, YearSummary,
+                                mark_absent, mark_accompanied, recompute_year, referrals_of_place,
+                                referrals_to_confirm, validate_year, year_summary)
+from bot.funding.persons import MergeResult, canonical_key, merge_persons
+
+__all__ = [
+    "Actor", "AdjustmentRecord", "AuditEvent", "FundingError", "InvalidAccompanimentDate",
+    "InvalidMerge", "InvalidTransition", "MarkResult", "MergeResult", "NotAllowed",
+    "ReferralNotFound", "ReferralView", "UnknownYear", "YearSummary", "YearValidated",
+    "audit_events", "canonical_key", "mark_absent", "mark_accompanied", "merge_persons",
+    "recompute_year", "referrals_of_place", "referrals_to_confirm", "validate_year",
+    "year_summary",
+]

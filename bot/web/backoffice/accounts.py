@@ -1,0 +1,210 @@
+"""Back-office accounts: created from the CLI, passwords hashed with argon2id, lock-out.
+
+Two roles: "structure" (the staff of one partner place: sees and changes only that place's
+bookings, referrals, agenda and closures) and "admin" (the Métropole programme team: everything).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+
+from bot.db.models import Place, StaffAccount
+from bot.db.session import session_scope
+
+ROLES = ("structure", "admin")
+ROLE_LABELS = {"structure": "Structure", "admin": "Administrateur Métropole"}
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 256
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
+
+_hasher = PasswordHasher()  # argon2id with the library's current defaults
+# Checked when the e-mail is unknown, so that a login takes as long either way.
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+class AccountError(ValueError):
+    """A precise reason why an account cannot be created or changed (English, for operators)."""
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    email: str
+    display_name: str
+    role: str
+    place_pk: int | None
+    place_name: str | None
+    active: bool
+    last_login_at: datetime | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def may_see_place(self, place_pk: int) -> bool:
+        return self.is_admin or (self.place_pk is not None and self.place_pk == place_pk)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def check_email(email: str) -> str:
+    email = normalize_email(email)
+    if not EMAIL.match(email) or len(email) > 254:
+        raise AccountError(f"{email!r} is not an e-mail address")
+    return email
+
+
+def check_password(password: str) -> str:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at most {MAX_PASSWORD_LENGTH} characters")
+    if password.strip() != password or not password.isprintable():
+        raise AccountError("the password must not start or end with spaces, nor hold control "
+                           "characters")
+    return password
+
+
+def _view(row: StaffAccount, place_name: str | None) -> Account:
+    return Account(id=row.id, email=row.email, display_name=row.display_name, role=row.role,
+                   place_pk=row.place_pk, place_name=place_name, active=bool(row.active),
+                   last_login_at=row.last_login_at)
+
+
+def create_account(*, email: str, display_name: str, role: str, password: str,
+                   place_pk: int | None = None, url: str | None = None) -> Account:
+    """A new account; AccountError says what is wrong (taken e-mail, unknown place...)."""
+    email = check_email(email)
+    display_name = " ".join((display_name or "").split())
+    if not display_name or len(display_name) > 120 or not display_name.isprintable():
+        raise AccountError("the name must be 1 to 120 printable characters")
+    if role not in ROLES:
+        raise AccountError(f"the role must be one of {', '.join(ROLES)}, not {role!r}")
+    if role == "structure" and place_pk is None:
+        raise AccountError("a structure account needs its place (--place)")
+    if role == "admin" and place_pk is not None:
+        raise AccountError("an admin account sees every place: give no --place")
+    password_hash = _hasher.hash(check_password(password))
+    now = _now()
+    with session_scope(url) as session:
+        place_name = None
+        if place_pk is not None:
+            place = session.get(Place, place_pk)
+            if place is None:
+                raise AccountError(f"there is no place number {place_pk}")
+            if not place.partner:
+                raise AccountError(f"place {place_pk} ({place.nom}) is not a partner structure")
+            place_name = place.nom
+        taken = session.execute(select(StaffAccount.id).where(StaffAccount.email == email)).first()
+        if taken:
+            raise AccountError(f"an account with the e-mail {email} already exists")
+        row = StaffAccount(email=email, display_name=display_name, password_hash=password_hash,
+                           role=role, place_pk=place_pk, active=True, failed_logins=0,
+                           created_at=now, updated_at=now)
+        session.add(row)
+        session.flush()
+        return _view(row, place_name)
+
+
+def _place_name(session, place_pk: int | None) -> str | None:
+    if place_pk is None:
+        return None
+    place = session.get(Place, place_pk)
+    return place.nom if place is not None else None
+
+
+def get_account(account_id: int, url: str | None = None) -> Account | None:
+    with session_scope(url) as session:
+        row = session.get(StaffAccount, account_id)
+        return _view(row, _place_name(session, row.place_pk)) if row is not None else None
+
+
+def list_accounts(url: str | None = None) -> list[Account]:
+    with session_scope(url) as session:
+        rows = session.execute(select(StaffAccount).order_by(StaffAccount.role,
+                                                             StaffAccount.email)).scalars().all()
+        return [_view(row, _place_name(session, row.place_pk)) for row in rows]
+
+
+def _row_by_email(session, email: str) -> StaffAccount | None:
+    return session.execute(select(StaffAccount).where(
+        StaffAccount.email == normalize_email(email))).scalars().first()
+
+
+def set_password(email: str, password: str, url: str | None = None) -> None:
+    password_hash = _hasher.hash(check_password(password))
+    with session_scope(url) as session:
+        row = _row_by_email(session, email)
+        if row is None:
+            raise AccountError(f"no account has the e-mail {normalize_email(email)}")
+        row.password_hash, row.failed_logins, row.locked_until = password_hash, 0, None
+        row.updated_at = _now()
+
+
+def set_active(email: str, active: bool, url: str | None = None) -> None:
+    """Disable (or enable again) an account; disabling also ends its sessions."""
+    from bot.db.models import WebSession
+
+    with session_scope(url) as session:
+        row = _row_by_email(session, email)
+        if row is None:
+            raise AccountError(f"no account has the e-mail {normalize_email(email)}")
+        row.active, row.updated_at = active, _now()
+        if not active:
+            session.query(WebSession).filter(WebSession.account_id == row.id).delete()
+
+
+def count_admins(url: str | None = None) -> int:
+    with session_scope(url) as session:
+        return session.execute(select(func.count()).select_from(StaffAccount).where(
+            StaffAccount.role == "admin", StaffAccount.active.is_(True))).scalar_one()
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    account: Account | None
+    locked: bool = False
+
+
+def authenticate(email: str, password: str, *, now: datetime | None = None,
+                 url: str | None = None) -> LoginResult:
+    """The account of these credentials, or none. After MAX_FAILED_LOGINS wrong passwords in a
+    row the account is locked for LOCK_MINUTES (even the right password is refused then)."""
+    now = now or _now()
+    email = normalize_email(email)[:254]
+    password = (password or "")[:MAX_PASSWORD_LENGTH]
+    with session_scope(url) as session:
+        row = _row_by_email(session, email) if email else None
+        if row is None or not row.active:
+            try:
+                _hasher.verify(_DUMMY_HASH, password or "-")
+            except VerificationError:
+                pass
+            return LoginResult(None)
+        if row.locked_until is not None and row.locked_until > now:
+            return LoginResult(None, locked=True)
+        try:
+            _hasher.verify(row.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            row.failed_logins = (row.failed_logins or 0) + 1
+            if row.failed_logins >= MAX_FAILED_LOGINS:
+                row.locked_until, row.failed_logins = now + timedelta(minutes=LOCK_MINUTES), 0
+                return LoginResult(None, locked=True)
+            return LoginResult(None)
+        if _hasher.check_needs_rehash(row.password_hash):
+            row.password_hash = _hasher.hash(password)
+        row.failed_logins, row.locked_until, row.last_login_at = 0, None, now
+        return LoginResult(_view(row, _place_name(session, row.place_pk)))

@@ -1,0 +1,441 @@
+"""The back-office over real HTTP: login, sessions, CSRF, roles, what structure staff and admins
+can see and do. The web app runs as its own process (`python -m bot.web`) on a migrated SQLite
+database holding the real directory, the demo partners, and bookings made with the real code.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import openpyxl
+import pytest
+import requests
+from sqlalchemy import select
+
+from bot.booking import book, free_slots
+from bot.booking.calendar import now_paris
+from bot.booking.partners import load_partners
+from bot.db.models import Booking, FundingEntry, Place, Referral, ReferralEvent, Reminder
+from bot.db.session import session_scope, upgrade
+from bot.places import DEFAULT_SOURCE, seed_default_places
+from bot.web.backoffice.accounts import create_account
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery"
+DIAGNOSIS = {"level": "eloigne", "services": ["Aide aux démarches administratives"],
+             "grid_version": "1", "diagnostic_id": None}
+PARIS_12, BOBIGNY = "435", "2883"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def place_pk(url: str, place_id: str) -> int:
+    with session_scope(url) as session:
+        return session.execute(select(Place.pk).where(Place.source == DEFAULT_SOURCE,
+                                                      Place.id == place_id)).scalar_one()
+
+
+def past_booking(url: str, place: int, person: str, first_name: str, days_ago: int):
+    """A booking made `days_ago` + 2 days ago for an appointment `days_ago` days ago."""
+    then = now_paris() - timedelta(days=days_ago + 2)
+    slot = free_slots(place, then, limit=1, url=url)[0]
+    return book(person_key=person, sender_id=f"+3361200{len(person):04d}", channel="twilio_sms",
+                place_pk=place, start=slot.start, first_name=first_name, diagnosis=DIAGNOSIS,
+                now=then, url=url)
+
+
+def upcoming_booking(url: str, place: int, person: str, first_name: str):
+    slot = free_slots(place, now_paris(), limit=1, url=url)[0]
+    return book(person_key=person, sender_id="rest-" + person, channel="rest", place_pk=place,
+                start=slot.start, first_name=first_name, diagnosis=DIAGNOSIS, url=url)
+
+
+def referral_of(url: str, booking_id: int) -> Referral:
+    with session_scope(url) as session:
+        return session.execute(select(Referral).where(Referral.booking_id == booking_id)).scalar_one()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The web app on a free port, its database, and three accounts."""
+    base = tmp_path_factory.mktemp("backoffice")
+    url = f"sqlite:///{base / 'npt.db'}"
+    previous = os.environ.get("NPT_DATABASE_URL")
+    os.environ["NPT_DATABASE_URL"] = url
+    upgrade(url)
+    seed_default_places(url)
+    load_partners(url=url)
+    paris, bobigny = place_pk(url, PARIS_12), place_pk(url, BOBIGNY)
+    create_account(email="agent@paris12.example", display_name="Agent Paris 12", role="structure",
+                   password=PASSWORD, place_pk=paris, url=url)
+    create_account(email="agent@bobigny.example", display_name="Agent Bobigny", role="structure",
+                   password=PASSWORD, place_pk=bobigny, url=url)
+    create_account(email="admin@metropole.example", display_name="Admin MGP", role="admin",
+                   password=PASSWORD, url=url)
+    port = free_port()
+    env = {**os.environ, "NPT_DATABASE_URL": url, "NPT_WEB_PORT": str(port),
+           "NPT_SECRET_KEY": "backoffice-test", "PYTHONUNBUFFERED": "1"}
+    log = open(base / "web.log", "wb")
+    process = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=PROJECT_DIR, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    root = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(root + "/health", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the web app did not start:\n" + (base / "web.log").read_text())
+        time.sleep(0.2)
+
+    class Site:
+        pass
+
+    site = Site()
+    site.root, site.url, site.paris, site.bobigny = root, url, paris, bobigny
+    yield site
+    process.terminate()
+    process.wait(timeout=10)
+    if previous is None:
+        os.environ.pop("NPT_DATABASE_URL", None)
+    else:
+        os.environ["NPT_DATABASE_URL"] = previous
+
+
+def login(site, email: str, password: str = PASSWORD) -> requests.Session:
+    browser = requests.Session()
+    page = browser.get(site.root + "/backoffice/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    answer = browser.post(site.root + "/backoffice/login", allow_redirects=False,
+                          data={"csrf_token": token, "email": email, "password": password})
+    browser.last_login = answer
+    return browser
+
+
+def csrf_of(browser: requests.Session, page_url: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', browser.get(page_url).text).group(1)
+
+
+# -- anonymous ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/backoffice/structure", "/backoffice/admin",
+                                  "/backoffice/admin/export.csv?year=2026",
+                                  "/backoffice/admin/audit", "/backoffice/places/1/agenda"])
+def test_anonymous_visitors_are_sent_to_the_login_page_and_see_nothing(site, path):
+    answer = requests.get(site.root + path, allow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["Location"].startswith("/backoffice/login")
+    assert "Montant" not in answer.text and "csv" not in answer.headers.get("Content-Type", "")
+
+
+def test_an_anonymous_post_changes_nothing(site):
+    booking = past_booking(site.url, site.paris, "anon-person", "Zoé", days_ago=3)
+    referral = referral_of(site.url, booking.id)
+    answer = requests.post(f"{site.root}/backoffice/referrals/{referral.id}/mark",
+                           data={"outcome": "accompanied", "accompanied_on": "2026-01-01"},
+                           allow_redirects=False)
+    assert answer.status_code == 403
+    assert referral_of(site.url, booking.id).status == "booked"
+
+
+# -- login ------------------------------------------------------------------------------------
+
+def test_login_page_is_french_and_labelled(site):
+    page = requests.get(site.root + "/backoffice/login")
+    assert page.status_code == 200 and '<html lang="fr">' in page.text
+    assert '<label for="email">' in page.text and '<label for="password">' in page.text
+    assert "name=\"viewport\"" in page.text
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert "SameSite=Strict" in page.headers["Set-Cookie"]
+    assert "HttpOnly" in page.headers["Set-Cookie"]
+
+
+def test_a_wrong_password_is_refused_kindly(site):
+    browser = login(site, "agent@paris12.example", "not the password")
+    assert browser.last_login.status_code == 401
+    assert "Adresse e-mail ou mot de passe incorrect." in browser.last_login.text
+    assert "npt_session" not in browser.cookies
+    unknown = login(site, "nobody@example.org", "whatever it is")
+    assert unknown.last_login.status_code == 401
+    assert "Adresse e-mail ou mot de passe incorrect." in unknown.last_login.text
+
+
+def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(site):
+    create_account(email="lock@paris12.example", display_name="Verrou", role="structure",
+                   password=PASSWORD, place_pk=site.paris, url=site.url)
+    for _ in range(5):
+        attempt = login(site, "lock@paris12.example", "wrong password!")
+    assert "bloqué" in attempt.last_login.text
+    right = login(site, "lock@paris12.example")
+    assert right.last_login.status_code == 401 and "bloqué" in right.last_login.text
+
+
+def test_login_without_its_form_token_is_refused(site):
+    answer = requests.post(site.root + "/backoffice/login", allow_redirects=False,
+                           data={"email": "agent@paris12.example", "password": PASSWORD})
+    assert answer.status_code == 403
+    assert "npt_session" not in answer.cookies
+
+
+def test_login_never_redirects_to_another_site(site):
+    browser = requests.Session()
+    page = browser.get(site.root + "/backoffice/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    answer = browser.post(site.root + "/backoffice/login", allow_redirects=False,
+                          data={"csrf_token": token, "email": "agent@paris12.example",
+                                "password": PASSWORD, "next": "//evil.example/steal"})
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == "/backoffice/structure"
+
+
+# -- structure staff ------------------------------------------------------------------------------
+
+def test_staff_see_their_own_bookings_only(site):
+    mine = past_booking(site.url, site.paris, "p12-person", "Awa", days_ago=2)
+    theirs = past_booking(site.url, site.bobigny, "bob-person", "Bintou", days_ago=2)
+    coming = upcoming_booking(site.url, site.paris, "p12-coming", "Karim")
+    browser = login(site, "agent@paris12.example")
+    assert browser.last_login.headers["Location"] == "/backoffice/structure"
+    page = browser.get(site.root + "/backoffice/structure").text
+    assert "Awa" in page and mine.reference in page
+    assert "Karim" in page and coming.reference in page
+    assert "Bintou" not in page and theirs.reference not in page
+    assert "+3361200" not in page  # never a phone number
+
+
+def test_staff_cannot_reach_another_structure_nor_the_admin_pages(site):
+    browser = login(site, "agent@paris12.example")
+    assert browser.get(f"{site.root}/backoffice/places/{site.bobigny}").status_code == 403
+    assert browser.get(f"{site.root}/backoffice/places/{site.bobigny}/agenda").status_code == 403
+    assert browser.get(site.root + "/backoffice/admin").status_code == 403
+    assert browser.get(site.root + "/backoffice/admin/export.csv?year=2026").status_code == 403
+    assert browser.get(site.root + "/backoffice/admin/audit").status_code == 403
+
+
+def test_staff_cannot_change_another_structures_referral_or_booking(site):
+    theirs = past_booking(site.url, site.bobigny, "bob-other", "Moussa", days_ago=2)
+    coming = upcoming_booking(site.url, site.bobigny, "bob-coming", "Fanta")
+    referral = referral_of(site.url, theirs.id)
+    browser = login(site, "agent@paris12.example")
+    token = csrf_of(browser, site.root + "/backoffice/structure")
+    marked = browser.post(f"{site.root}/backoffice/referrals/{referral.id}/mark",
+                          data={"csrf_token": token, "outcome": "accompanied",
+                                "accompanied_on": now_paris().date().isoformat()},
+                          allow_redirects=False)
+    cancelled = browser.post(f"{site.root}/backoffice/bookings/{coming.id}/cancel",
+                             data={"csrf_token": token}, allow_redirects=False)
+    assert marked.status_code == 404 and cancelled.status_code == 404
+    assert referral_of(site.url, theirs.id).status == "booked"
+    with session_scope(site.url) as session:
+        assert session.get(Booking, coming.id).status == "booked"
+
+
+def test_a_post_without_the_sessions_csrf_token_changes_nothing(site):
+    booking = past_booking(site.url, site.paris, "csrf-person", "Inès", days_ago=1)
+    referral = referral_of(site.url, booking.id)
+    browser = login(site, "agent@paris12.example")
+    other = login(site, "agent@bobigny.example")
+    foreign_token = csrf_of(other, site.root + "/backoffice/structure")
+    own_token = csrf_of(browser, site.root + "/backoffice/structure")
+    target = f"{site.root}/backoffice/referrals/{referral.id}/mark"
+    data = {"outcome": "accompanied", "accompanied_on": now_paris().date().isoformat()}
+    assert browser.post(target, data=data, allow_redirects=False).status_code == 403
+    assert browser.post(target, data={**data, "csrf_token": foreign_token},
+                        allow_redirects=False).status_code == 403
+    assert browser.post(target, data={**data, "csrf_token": own_token},
+                        headers={"Origin": "https://evil.example"},
+                        allow_redirects=False).status_code == 403
+    assert referral_of(site.url, booking.id).status == "booked"
+
+
+def test_staff_mark_a_person_accompanied_and_it_is_funded_and_logged(site):
+    booking = past_booking(site.url, site.paris, "funded-person", "Maëlle", days_ago=1)
+    referral = referral_of(site.url, booking.id)
+    browser = login(site, "agent@paris12.example")
+    token = csrf_of(browser, site.root + "/backoffice/structure")
+    day = booking.start.date().isoformat()
+    answer = browser.post(f"{site.root}/backoffice/referrals/{referral.id}/mark",
+                          data={"csrf_token": token, "outcome": "accompanied",
+                                "accompanied_on": day})
+    assert answer.status_code == 200
+    assert "La personne est notée accompagnée." in answer.text
+    assert referral_of(site.url, booking.id).status == "accompanied"
+    with session_scope(site.url) as session:
+        entry = session.execute(select(FundingEntry).where(
+            FundingEntry.referral_id == referral.id)).scalar_one()
+        assert entry.funded and entry.amount_cents == 5000 and entry.year == booking.start.year
+        event = session.execute(select(ReferralEvent).where(
+            ReferralEvent.referral_id == referral.id, ReferralEvent.to_status == "accompanied")
+        ).scalar_one()
+        assert event.actor == "agent@paris12.example" and event.actor_role == "structure"
+        assert event.from_status == "booked"
+    # A double click changes nothing more.
+    again = browser.post(f"{site.root}/backoffice/referrals/{referral.id}/mark",
+                         data={"csrf_token": token, "outcome": "accompanied",
+                               "accompanied_on": day})
+    assert "rien n&#39;a changé" in again.text
+
+
+def test_a_future_accompaniment_date_is_refused_with_a_french_reason(site):
+    booking = past_booking(site.url, site.paris, "future-person", "Yanis", days_ago=1)
+    referral = referral_of(site.url, booking.id)
+    browser = login(site, "agent@paris12.example")
+    token = csrf_of(browser, site.root + "/backoffice/structure")
+    later = (now_paris().date() + timedelta(days=3)).isoformat()
+    answer = browser.post(f"{site.root}/backoffice/referrals/{referral.id}/mark",
+                          data={"csrf_token": token, "outcome": "accompanied",
+                                "accompanied_on": later})
+    assert answer.status_code == 409
+    assert "futur" in answer.text or "avenir" in answer.text or "pas encore" in answer.text
+    bad = browser.post(f"{site.root}/backoffice/referrals/{referral.id}/mark",
+                       data={"csrf_token": token, "outcome": "accompanied",
+                             "accompanied_on": "31/02/2026"})
+    assert "Indiquez la date" in bad.text
+    assert referral_of(site.url, booking.id).status == "booked"
+
+
+def test_staff_cancel_a_booking_and_the_person_will_be_told(site):
+    coming = upcoming_booking(site.url, site.paris, "cancel-person", "Lina")
+    browser = login(site, "agent@paris12.example")
+    token = csrf_of(browser, site.root + "/backoffice/structure")
+    answer = browser.post(f"{site.root}/backoffice/bookings/{coming.id}/cancel",
+                          data={"csrf_token": token})
+    assert "La personne va être prévenue." in answer.text
+    with session_scope(site.url) as session:
+        row = session.get(Booking, coming.id)
+        assert row.status == "cancelled" and row.cancelled_by == "structure"
+        notices = session.execute(select(Reminder).where(Reminder.booking_id == coming.id,
+                                                         Reminder.kind == "structure_cancelled")
+                                  ).scalars().all()
+        assert [n.status for n in notices] == ["pending"]
+    assert referral_of(site.url, coming.id).status == "cancelled"
+
+
+def test_staff_add_and_remove_a_closure_of_their_place_only(site):
+    browser = login(site, "agent@paris12.example")
+    agenda_url = f"{site.root}/backoffice/places/{site.paris}/agenda"
+    token = csrf_of(browser, agenda_url)
+    day = (now_paris().date() + timedelta(days=40)).isoformat()
+    added = browser.post(f"{site.root}/backoffice/places/{site.paris}/closures",
+                         data={"csrf_token": token, "start": day, "end": day,
+                               "reason": "Formation de l'équipe"})
+    assert "La fermeture est enregistrée." in added.text and "Formation de l&#39;équipe" in added.text
+    closure_id = int(re.search(rf"/places/{site.paris}/closures/(\d+)/delete", added.text).group(1))
+    # Bobigny's agent cannot remove it.
+    other = login(site, "agent@bobigny.example")
+    other_token = csrf_of(other, site.root + "/backoffice/structure")
+    refused = other.post(f"{site.root}/backoffice/places/{site.paris}/closures/{closure_id}/delete",
+                         data={"csrf_token": other_token}, allow_redirects=False)
+    assert refused.status_code == 403
+    removed = browser.post(f"{site.root}/backoffice/places/{site.paris}/closures/{closure_id}/delete",
+                           data={"csrf_token": token})
+    assert "La fermeture est supprimée." in removed.text and "Formation de l&#39;équipe" not in removed.text
+    past = browser.post(f"{site.root}/backoffice/places/{site.paris}/closures",
+                        data={"csrf_token": token, "start": "2020-01-01", "end": "2020-01-02",
+                              "reason": "x"})
+    assert "ne peut pas commencer dans le passé" in past.text
+
+
+def test_logout_ends_the_session(site):
+    browser = login(site, "agent@paris12.example")
+    token = csrf_of(browser, site.root + "/backoffice/structure")
+    cookie = browser.cookies.get("npt_session")
+    browser.post(site.root + "/backoffice/logout", data={"csrf_token": token})
+    replay = requests.get(site.root + "/backoffice/structure", cookies={"npt_session": cookie},
+                          allow_redirects=False)
+    assert replay.status_code == 303 and replay.headers["Location"].startswith("/backoffice/login")
+
+
+# -- admins ------------------------------------------------------------------------------------
+
+def test_the_admin_dashboard_report_and_exports_show_what_staff_confirmed(site):
+    booking = past_booking(site.url, site.bobigny, "admin-view-person", "Sékou", days_ago=1)
+    referral = referral_of(site.url, booking.id)
+    staff = login(site, "agent@bobigny.example")
+    token = csrf_of(staff, site.root + "/backoffice/structure")
+    staff.post(f"{site.root}/backoffice/referrals/{referral.id}/mark",
+               data={"csrf_token": token, "outcome": "accompanied",
+                     "accompanied_on": booking.start.date().isoformat()})
+    year = booking.start.year
+    with session_scope(site.url) as session:
+        funded = session.execute(select(FundingEntry).where(
+            FundingEntry.year == year, FundingEntry.funded.is_(True))).scalars().all()
+        bobigny_funded = [e for e in funded if e.place_pk == site.bobigny]
+    assert bobigny_funded, "the confirmation made no funding entry"
+
+    admin = login(site, "admin@metropole.example")
+    assert admin.last_login.headers["Location"] == "/backoffice/admin"
+    page = admin.get(f"{site.root}/backoffice/admin?year={year}").text
+    total = re.search(r'id="total-funded">(\d+)<', page).group(1)
+    assert int(total) == len(funded)
+    assert "<svg" in page and "plafond" in page
+    assert "France services" in page or "France Services" in page
+
+    exported = admin.get(f"{site.root}/backoffice/admin/export.csv?year={year}")
+    assert exported.status_code == 200 and "attachment" in exported.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))
+    bobigny_rows = [row for row in rows if "Bobigny" in ";".join(row)]
+    assert bobigny_rows and str(len(bobigny_funded)) in bobigny_rows[0]
+    assert f"{len(bobigny_funded) * 50},00" in ";".join(bobigny_rows[0])
+
+    workbook = admin.get(f"{site.root}/backoffice/admin/export.xlsx?year={year}")
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.content)).worksheets[0]
+    values = [cell for row in sheet.iter_rows(values_only=True) for cell in row]
+    assert len(bobigny_funded) * 50 in values or float(len(bobigny_funded) * 50) in values
+
+
+def test_admins_see_the_audit_log_and_every_structure(site):
+    admin = login(site, "admin@metropole.example")
+    audit = admin.get(site.root + "/backoffice/admin/audit")
+    assert audit.status_code == 200
+    assert "agent@paris12.example" in audit.text and "Accompagné" in audit.text
+    partners = admin.get(site.root + "/backoffice/admin/partners").text
+    assert f"/backoffice/places/{site.bobigny}" in partners
+    assert admin.get(f"{site.root}/backoffice/places/{site.bobigny}").status_code == 200
+
+
+def test_admins_merge_two_keys_of_one_person_and_the_person_counts_once(site):
+    first = past_booking(site.url, site.paris, "merge-sms-key", "Rose", days_ago=1)
+    second = past_booking(site.url, site.bobigny, "merge-telegram-key", "Rose", days_ago=1)
+    for agent, booking in (("agent@paris12.example", first), ("agent@bobigny.example", second)):
+        browser = login(site, agent)
+        token = csrf_of(browser, site.root + "/backoffice/structure")
+        browser.post(f"{site.root}/backoffice/referrals/{referral_of(site.url, booking.id).id}/mark",
+                     data={"csrf_token": token, "outcome": "accompanied",
+                           "accompanied_on": booking.start.date().isoformat()})
+    year = first.start.year
+
+    def entries() -> int:
+        with session_scope(site.url) as session:
+            return len(session.execute(select(FundingEntry).where(
+                FundingEntry.year == year,
+                FundingEntry.person_key.in_(["merge-sms-key", "merge-telegram-key"]))).all())
+
+    assert entries() == 2
+    admin = login(site, "admin@metropole.example")
+    token = csrf_of(admin, site.root + "/backoffice/admin/persons")
+    empty = admin.post(site.root + "/backoffice/admin/persons/merge",
+                       data={"csrf_token": token, "from_key": "merge-telegram-key",
+                             "into_key": "", "reason": ""})
+    assert empty.status_code == 400 and "Remplissez les trois champs." in empty.text
+    merged = admin.post(site.root + "/backoffice/admin/persons/merge",
+                        data={"csrf_token": token, "from_key": "merge-telegram-key",
+                              "into_key": "merge-sms-key", "reason": "même personne, deux canaux"})
+    assert "fusionnées" in merged.text
+    assert entries() == 1
