@@ -35,6 +35,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     print(f"\nWeb chat: {servers.web_url}")
+    print(f"Back-office: {servers.web_url}backoffice  (accounts: .venv/bin/npt accounts create --help)")
     print(f"Rasa REST webhook: {servers.rasa_url}/webhooks/rest/webhook")
     print(f"Logs: {servers.log_dir}/   (Ctrl-C stops everything)\n", flush=True)
     while not stopping:

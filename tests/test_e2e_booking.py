@@ -153,3 +153,34 @@ def test_rasa_api_refuses_a_push_without_the_token(assistant):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=30)
     assert refused.value.code in (401, 403)
+
+
+def test_a_structure_cancelling_is_told_in_the_persons_conversation(assistant):
+    """The structure cancels from the back-office: the seat is freed and the queued message is
+    pushed through Rasa, said in the person's conversation, and sent once."""
+    from bot.booking.staff import cancel_by_staff
+    from bot.messaging.rasa_push import push_intent
+    from bot.messaging.reminders import send_due_reminders
+
+    sender = f"e2e-{uuid.uuid4()}"
+    book_in_saint_denis(assistant, sender, "Nadia")
+    [(booking_id, reference, _, _)] = active(assistant, sender)
+    cancel_by_staff(booking_id, by="structure", actor="agent@saint-denis.example",
+                    url=assistant.db_url)
+    [(status, kind)] = rows(assistant.db_url, "select status, kind from reminders where "
+                            "booking_id = ? and kind = 'structure_cancelled'", booking_id)
+    assert status == "pending"
+    said = push_intent(sender, "rest", "EXTERNAL_structure_cancelled", {"reference": reference},
+                       url=assistant.rasa_url, token=assistant.env["NPT_RASA_TOKEN"])
+    text = "\n".join(m.get("text", "") for m in said)
+    assert "Nadia" in text and "a annulé votre rendez-vous" in text, said
+    later = datetime.now(timezone.utc) + timedelta(minutes=1)
+    token = assistant.env["NPT_RASA_TOKEN"]
+    first = send_due_reminders(now=later, url=assistant.db_url, rasa=assistant.rasa_url, token=token)
+    second = send_due_reminders(now=later, url=assistant.db_url, rasa=assistant.rasa_url, token=token)
+    assert first.failed == 0 and second.sent == 0
+    [(status,)] = rows(assistant.db_url, "select status from reminders where booking_id = ? "
+                       "and kind = 'structure_cancelled'", booking_id)
+    assert status == "sent"
+    [(_, _, booking_status, _)] = active(assistant, sender)
+    assert booking_status == "cancelled"

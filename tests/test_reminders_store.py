@@ -152,3 +152,32 @@ def test_a_restart_loses_no_reminder(demo):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"['{booking.reference}']"
     assert status_of(booking.id) == [ReminderStatus.SENDING]
+
+
+def test_a_structure_cancelling_queues_one_message_to_the_person_not_after_stop(demo):
+    from bot.booking.staff import cancel_by_staff
+    from bot.reminders import compose_cancellation
+
+    told = book_for("p-told", place_pk(PARIS_12), at(3, 10), first_name="Awa",
+                    sender_id="+33612345678")
+    stopped = book_for("p-stopped", place_pk(BOBIGNY), at(3, 10), first_name="Ali",
+                       sender_id="+33612345679")
+    record_opt_out("p-stopped")
+    cancel_by_staff(told.id, by="structure", actor="agent@paris12.example", now=at(1, 10))
+    cancel_by_staff(stopped.id, by="admin", actor="admin@metropole.example", now=at(1, 10))
+    # The day-before reminders are cancelled; the message about the cancellation is due at once.
+    jobs = claim_due(at(1, 10, 1))
+    assert [(job.reference, job.kind, job.first_name) for job in jobs] == [
+        (told.reference, "structure_cancelled", "Awa")]
+    assert sorted(status_of(told.id)) == [ReminderStatus.CANCELLED, ReminderStatus.SENDING]
+    assert sorted(status_of(stopped.id)) == [ReminderStatus.CANCELLED,
+                                             ReminderStatus.SKIPPED_OPT_OUT]
+    assert claim_due(at(1, 10, 5)) == []  # claimed once
+    text = compose_cancellation("Awa", at(3, 10), told.place_name, told.address,
+                                told.reference, at(1, 10).date())
+    assert text.startswith("Bonjour Awa, ") and "a annulé votre rendez-vous le jeudi 3 décembre" in text
+    assert set(text) <= GSM7, set(text) - GSM7
+    # A person cancelling themselves gets no such message.
+    own = book_for("p-own", place_pk(PARIS_12), at(3, 11, 30), sender_id="+33612345670")
+    cancel(own.id, person_key="p-own", now=at(1, 10))
+    assert claim_due(at(1, 10, 6)) == []

@@ -122,6 +122,8 @@ def create_app(socket_url: str | None = None, name: str | None = None) -> Sanic:
     @app.get("/<file_path:path>")
     async def static_file(request: Request, file_path: str) -> HTTPResponse:
         """Everything else in static/ (chat.css, chat.js, vendor/…), nothing outside it."""
+        if file_path == "backoffice/":  # the catch-all takes it before the blueprint's route
+            return response.redirect("/backoffice", status=301)
         target = _static_target(file_path)
         if target is None:
             raise NotFound("Page introuvable.")

@@ -93,7 +93,10 @@ async def _run(function, *args, **kwargs):
 
 def _render(template: str, *, status: int = 200, **context) -> HTTPResponse:
     html = _env.get_template(template).render(prefix=PREFIX, role_labels=ROLE_LABELS, **context)
-    return response.html(html, status=status, headers={"Cache-Control": "no-store"})
+    # "same-origin": the browser then sends our Origin with the forms' POSTs (checked), where
+    # the site-wide "no-referrer" would make it send "Origin: null".
+    return response.html(html, status=status, headers={"Cache-Control": "no-store",
+                                                       "Referrer-Policy": "same-origin"})
 
 
 def _redirect(path: str, **query) -> HTTPResponse:
@@ -130,12 +133,12 @@ def _field(request: Request, name: str) -> str:
 
 
 def _forbidden(message: str = "Vous n'avez pas accès à cette page.") -> HTTPResponse:
-    return _render("error.html", status=403, title="Accès refusé", message=message, me=None)
+    return _render("error.html", status=403, title="Accès refusé", reason=message, me=None)
 
 
 def _not_found() -> HTTPResponse:
     return _render("error.html", status=404, title="Introuvable",
-                   message="Cette page n'existe pas, ou plus.", me=None)
+                   reason="Cette page n'existe pas, ou plus.", me=None)
 
 
 def login_required(admin: bool = False):
@@ -300,7 +303,7 @@ def backoffice_blueprint() -> Blueprint:
                 return _redirect(_back(active, place_pk), error="outcome")
         except FundingError as error:
             return _render("error.html", status=409, title="Impossible",
-                           message=error.message_fr, me=active.account,
+                           reason=error.message_fr, me=active.account,
                            csrf_token=active.csrf_token, back=PREFIX + _back(active, place_pk))
         return _redirect(_back(active, place_pk), msg=outcome if result.changed else "unchanged")
 
@@ -319,7 +322,7 @@ def backoffice_blueprint() -> Blueprint:
                        actor=active.account.email)
         except BookingError as error:
             return _render("error.html", status=409, title="Impossible",
-                           message=getattr(error, "message_fr", None)
+                           reason=getattr(error, "message_fr", None)
                            or "Ce rendez-vous ne peut plus être annulé (il a commencé).",
                            me=active.account, csrf_token=active.csrf_token,
                            back=PREFIX + _back(active, booking.place_pk))
@@ -405,7 +408,7 @@ def backoffice_blueprint() -> Blueprint:
             report = await _run(funding_report, year, by)
         except UnknownFundingYear:
             return _render("error.html", status=404, title="Année inconnue",
-                           message=f"Aucune règle de financement pour {year}.",
+                           reason=f"Aucune règle de financement pour {year}.",
                            me=active.account, csrf_token=active.csrf_token,
                            back=PREFIX + "/admin")
         series = await _run(funded_over_time, year)
@@ -460,7 +463,7 @@ def backoffice_blueprint() -> Blueprint:
         except ValueError:
             return _redirect("/admin")
         except FundingError as error:
-            return _render("error.html", status=409, title="Impossible", message=error.message_fr,
+            return _render("error.html", status=409, title="Impossible", reason=error.message_fr,
                            me=active.account, csrf_token=active.csrf_token,
                            back=PREFIX + "/admin")
         return _redirect("/admin", year=year, msg="validated")
