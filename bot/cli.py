@@ -124,7 +124,7 @@ def _partners_load(args) -> int:
     from bot.booking.partners import PartnersError, PartnersFileError, load_partners
 
     try:
-        report = load_partners(args.file, url=args.url)
+        report = load_partners(args.file, url=args.url, override=args.override)
     except PartnersFileError as error:
         count = len(error.problems)
         print(f"error: {error.path}: {count} problem{'s' if count > 1 else ''}, nothing was loaded:",
@@ -284,6 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
     load = partners.add_parser("load", help="make the partners those of a file (checked first, "
                                             "loaded in one transaction; loading twice changes nothing)")
     load.add_argument("file", nargs="?", help="partners YAML (default: data/partners/demo.yml)")
+    load.add_argument("--override", action="store_true",
+                      help="also replace the hours, slot length and seats that structures "
+                           "changed in the back-office (kept otherwise)")
     load.add_argument("--url", help=url_help)
     load.set_defaults(func=_partners_load)
     plist = partners.add_parser("list", help="partner places, agendas, weekly hours and closures")

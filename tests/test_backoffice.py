@@ -439,3 +439,43 @@ def test_admins_merge_two_keys_of_one_person_and_the_person_counts_once(site):
                               "into_key": "merge-sms-key", "reason": "même personne, deux canaux"})
     assert "fusionnées" in merged.text
     assert entries() == 1
+
+
+def test_staff_change_their_weekly_hours_and_the_file_reload_keeps_them(site):
+    from bot.booking.agenda_edit import agenda_hours
+    from bot.booking.partners import list_partners
+
+    [partner] = [p for p in list_partners(url=site.url) if p.pk == site.paris]
+    agenda = next(a for a in partner.agendas if a.active)
+    browser = login(site, "agent@paris12.example")
+    agenda_url = f"{site.root}/backoffice/places/{site.paris}/agenda"
+    page = browser.get(agenda_url).text
+    assert "lundi 10:00-13:00" in page  # the current hours, one per line, ready to edit
+    token = csrf_of(browser, agenda_url)
+    before = agenda_hours(agenda.id, site.url)
+    target = f"{site.root}/backoffice/places/{site.paris}/agendas/{agenda.id}"
+    wrong = browser.post(target, data={"csrf_token": token, "slot_minutes": "45", "seats": "1",
+                                       "hours": "lundi 07:00-09:00\nmardi 10h-11h\nn'importe quoi"})
+    assert wrong.status_code == 400
+    assert "en dehors des horaires" in wrong.text and "Ligne 3" in wrong.text
+    assert "n&#39;est pas compris" in wrong.text
+    assert agenda_hours(agenda.id, site.url) == before  # nothing changed
+    saved = browser.post(target, data={"csrf_token": token, "slot_minutes": "30", "seats": "1",
+                                       "hours": "lundi-mardi 10:00-12:00\njeudi 14h-16h30"})
+    assert "L&#39;agenda est enregistré." in saved.text
+    hours = agenda_hours(agenda.id, site.url)
+    assert [(h.weekday, str(h.start), str(h.end)) for h in hours] == [
+        (0, "10:00:00", "12:00:00"), (1, "10:00:00", "12:00:00"), (3, "14:00:00", "16:30:00")]
+    # Another structure cannot change it.
+    other = login(site, "agent@bobigny.example")
+    other_token = csrf_of(other, site.root + "/backoffice/structure")
+    refused = other.post(target, data={"csrf_token": other_token, "slot_minutes": "30",
+                                       "seats": "1", "hours": "lundi 10:00-12:00"},
+                         allow_redirects=False)
+    assert refused.status_code == 403
+    # Loading the partners file again keeps the structure's hours, unless --override.
+    report = load_partners(url=site.url)
+    assert any("keeps the hours" in warning for warning in report.warnings)
+    assert len(agenda_hours(agenda.id, site.url)) == 3
+    load_partners(url=site.url, override=True)
+    assert len(agenda_hours(agenda.id, site.url)) > 3

@@ -465,7 +465,8 @@ def _name(place: Place) -> str:
     return f"{place.nom} ({place_ref(place)}, pk {place.pk})"
 
 
-def _apply(session: Session, specs: list[PartnerSpec], report: LoadReport, now: datetime) -> None:
+def _apply(session: Session, specs: list[PartnerSpec], report: LoadReport, now: datetime,
+           override: bool = False) -> None:
     now_db, stamp = to_db(now), utcnow()
     wanted = {spec.place.pk: spec for spec in specs}
     current = session.execute(select(Place).where(
@@ -500,6 +501,14 @@ def _apply(session: Session, specs: list[PartnerSpec], report: LoadReport, now: 
             agenda = existing.get(item.key)
             values = {"label": item.label, "kind": item.kind, "slot_minutes": item.slot_minutes,
                       "seats": item.seats, "what_to_bring": item.what_to_bring, "active": True}
+            kept = agenda is not None and agenda.edited_at is not None and not override
+            if kept:  # the structure's own hours, slot length and seats (back-office) stay
+                del values["slot_minutes"], values["seats"], values["kind"]
+                report.warnings.append(
+                    f"agenda {item.key} of {_name(place)} keeps the hours, slot length and seats "
+                    f"set in the back-office by {agenda.edited_by} (use --override to apply the file)")
+            elif agenda is not None and agenda.edited_at is not None:
+                agenda.edited_at, agenda.edited_by = None, None
             if agenda is None:
                 agenda = Agenda(place_pk=place.pk, key=item.key, created_at=stamp, updated_at=stamp, **values)
                 session.add(agenda)
@@ -511,6 +520,8 @@ def _apply(session: Session, specs: list[PartnerSpec], report: LoadReport, now: 
                 agenda.updated_at = stamp
                 report.agendas_updated += 1
             agenda_ids[item.key] = agenda.id
+            if kept:
+                continue
             have = {(h.weekday, h.start, h.end) for h in session.execute(
                 select(AgendaHours).where(AgendaHours.agenda_id == agenda.id)).scalars()}
             want = {(h.weekday, h.start, h.end) for h in item.hours}
@@ -557,8 +568,12 @@ def _local_date(moment_db: datetime) -> date:
 
 
 def load_partners(path: Path | str | None = None, url: str | None = None,
-                  now: datetime | None = None) -> LoadReport:
-    """Make the partners in the database those of the file, in one transaction."""
+                  now: datetime | None = None, override: bool = False) -> LoadReport:
+    """Make the partners in the database those of the file, in one transaction.
+
+    An agenda whose hours, slot length or seats a structure changed in the back-office keeps
+    them (a warning says so) unless `override`: then the file wins and the edit is forgotten.
+    """
     path = Path(path) if path is not None else DEFAULT_PARTNERS_FILE
     entries = read_partners_file(path)
     check_database(url)
@@ -566,7 +581,7 @@ def load_partners(path: Path | str | None = None, url: str | None = None,
     report = LoadReport(path=str(path))
     with session_scope(url) as session:
         specs = check_partners(session, entries, path)
-        _apply(session, specs, report, now)
+        _apply(session, specs, report, now, override)
     return report
 
 

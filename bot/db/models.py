@@ -125,6 +125,10 @@ class Agenda(Base):
     seats = Column(Integer, nullable=False)
     what_to_bring = Column(JSON, nullable=True)  # None: the default list of data/booking.yml
     active = Column(Boolean, nullable=False, default=True)
+    # Set when the structure changed the hours, slot length or seats in the back-office: loading
+    # the partners file again keeps them (unless `npt partners load --override`).
+    edited_at = Column(DateTime, nullable=True)
+    edited_by = Column(String(160), nullable=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow)
 

@@ -41,6 +41,8 @@ MESSAGES = {
     "unchanged": "C'était déjà noté ainsi : rien n'a changé.",
     "cancelled": "Le rendez-vous est annulé. La personne va être prévenue.",
     "closure_added": "La fermeture est enregistrée.",
+    "agenda_saved": "L'agenda est enregistré. Les nouveaux horaires valent pour les prochains "
+                    "rendez-vous ; ceux déjà pris restent valables.",
     "closure_removed": "La fermeture est supprimée.",
     "merged": "Les deux personnes sont fusionnées. Le décompte est recalculé.",
     "validated": "Le bilan de l'année est validé. Toute correction apparaîtra comme un ajustement.",
@@ -330,15 +332,37 @@ def backoffice_blueprint() -> Blueprint:
 
     # -- agenda and closures ---------------------------------------------------------------------
 
-    async def agenda_page(request: Request, active: ActiveSession, place_pk: int) -> HTTPResponse:
+    async def agenda_page(request: Request, active: ActiveSession, place_pk: int, *,
+                          status: int = 200, problems: list[str] | None = None,
+                          typed: dict | None = None) -> HTTPResponse:
         from bot.web.backoffice.places import partner_summary
 
         partner = await _run(partner_summary, place_pk)
         if partner is None:
             return _not_found()
-        return _render("agenda.html", me=active.account, csrf_token=active.csrf_token,
-                       partner=partner, message=_message(request),
-                       error=request.args.get("error"), today=now_paris().date())
+        return _render("agenda.html", status=status, me=active.account,
+                       csrf_token=active.csrf_token, partner=partner, message=_message(request),
+                       error=request.args.get("error"), today=now_paris().date(),
+                       problems=problems or [], typed=typed or {})
+
+    @bp.post("/places/<place_pk:int>/agendas/<agenda_id:int>")
+    @login_required()
+    async def edit_agenda(request: Request, active: ActiveSession, place_pk: int,
+                          agenda_id: int) -> HTTPResponse:
+        from bot.booking.agenda_edit import AgendaEditError, update_agenda
+
+        if not active.account.may_see_place(place_pk):
+            return _forbidden()
+        typed = {"agenda_id": agenda_id, "hours": _field(request, "hours"),
+                 "slot_minutes": _field(request, "slot_minutes"), "seats": _field(request, "seats")}
+        try:
+            await _run(update_agenda, place_pk, agenda_id, hours=typed["hours"],
+                       slot_minutes=typed["slot_minutes"], seats=typed["seats"] or "1",
+                       actor=active.account.email)
+        except AgendaEditError as error:
+            return await agenda_page(request, active, place_pk, status=400,
+                                     problems=error.problems, typed=typed)
+        return _redirect(f"/places/{place_pk}/agenda", msg="agenda_saved")
 
     @bp.get("/places/<place_pk:int>/agenda")
     @login_required()

@@ -13,6 +13,7 @@ Create Date: 2026-11-23
 - funding_entries: one row per (year, person) counted, with its rank and whether it is funded;
 - funding_adjustments: changes to a validated year, never silent;
 - staff_accounts / web_sessions: the back-office's logins;
+- agendas remember an edit made in the back-office (`npt partners load` then keeps its hours);
 - reminders gain a kind: "reminder" (the day before) or "structure_cancelled" (the structure
   cancelled the booking and the person must be told).
 """
@@ -34,6 +35,9 @@ def upgrade() -> None:
     with op.batch_alter_table("reminders") as batch:
         batch.add_column(sa.Column("kind", sa.String(32), nullable=False,
                                    server_default="reminder"))
+    with op.batch_alter_table("agendas") as batch:
+        batch.add_column(sa.Column("edited_at", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("edited_by", sa.String(160), nullable=True))
 
     op.create_table(
         "referral_events",
@@ -160,6 +164,9 @@ def downgrade() -> None:
     for table in ("web_sessions", "staff_accounts", "funding_adjustments", "funding_entries",
                   "funding_years", "person_merges", "referral_events"):
         op.drop_table(table)
+    with op.batch_alter_table("agendas") as batch:
+        batch.drop_column("edited_by")
+        batch.drop_column("edited_at")
     with op.batch_alter_table("reminders") as batch:
         batch.drop_column("kind")
     with op.batch_alter_table("referrals") as batch:
