@@ -479,3 +479,45 @@ def test_staff_change_their_weekly_hours_and_the_file_reload_keeps_them(site):
     assert len(agenda_hours(agenda.id, site.url)) == 3
     load_partners(url=site.url, override=True)
     assert len(agenda_hours(agenda.id, site.url)) > 3
+
+
+def test_an_appointment_not_yet_begun_cannot_be_marked(site):
+    coming = upcoming_booking(site.url, site.paris, "not-yet-person", "Léo")
+    referral = referral_of(site.url, coming.id)
+    browser = login(site, "agent@paris12.example")
+    token = csrf_of(browser, site.root + "/backoffice/structure")
+    answer = browser.post(f"{site.root}/backoffice/referrals/{referral.id}/mark",
+                          data={"csrf_token": token, "outcome": "accompanied",
+                                "accompanied_on": now_paris().date().isoformat()})
+    assert answer.status_code == 409 and "pas encore eu lieu" in answer.text
+    assert referral_of(site.url, coming.id).status == "booked"
+
+
+@pytest.mark.parametrize("path", ["/backoffice/places/99999999999999999999",
+                                  "/backoffice/places/0/agenda",
+                                  "/backoffice/admin/audit?referral=%C2%B2"])
+def test_odd_numbers_in_addresses_get_a_page_not_an_error(site, path):
+    admin = login(site, "admin@metropole.example")
+    answer = admin.get(site.root + path)
+    assert answer.status_code in (200, 404) and "Traceback" not in answer.text
+    post = admin.post(site.root + "/backoffice/referrals/99999999999999999999/mark",
+                      data={"csrf_token": csrf_of(admin, site.root + "/backoffice/admin/audit"),
+                            "outcome": "absent"})
+    assert post.status_code == 404
+
+
+def test_a_new_password_ends_the_accounts_sessions(site):
+    from bot.web.backoffice.accounts import set_password
+
+    create_account(email="reset@paris12.example", display_name="Reset", role="structure",
+                   password=PASSWORD, place_pk=site.paris, url=site.url)
+    browser = login(site, "reset@paris12.example")
+    assert browser.get(site.root + "/backoffice/structure", allow_redirects=False).status_code == 200
+    set_password("reset@paris12.example", "another long password", url=site.url)
+    after = browser.get(site.root + "/backoffice/structure", allow_redirects=False)
+    assert after.status_code == 303 and after.headers["Location"].startswith("/backoffice/login")
+
+
+def test_a_huge_form_is_refused_before_it_is_read(site):
+    answer = requests.post(site.root + "/backoffice/login", data={"email": "x" * 400_000})
+    assert answer.status_code == 413

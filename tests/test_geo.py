@@ -575,9 +575,4 @@ def test_every_message_of_the_file_is_said_somewhere():
         assert template.count("?") <= 1
 
 
-# --- The copied data is the shared data, unchanged -------------------------------------------
-
-@pytest.mark.skipif(not SHARED.exists(), reason="the shared data folder is not on this machine")
-@pytest.mark.parametrize("name", ["mgp_communes.csv", "paris_arrondissements_centroids.csv"])
-def test_copies_are_unchanged(name):
-    assert (GEO / name).read_bytes() == (SHARED / name).read_bytes()
+# (The copied data is checked against the originals in tests/test_shared_copies.py.)

@@ -220,15 +220,7 @@ def test_the_standards_own_example_file_imports_without_rejection(database):
                                               "Accompagnement individuel"]
 
 
-def test_the_shipped_copies_are_the_shared_originals():
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not shared.exists():
-        pytest.skip("the shared data folder is not on this machine")
-    assert (PLACES_DIR / "schema-lieux-mediation-numerique-1.0.2.json").read_bytes() == \
-        (shared / "schema" / "schema.json").read_bytes()
-    assert FRANCE_SERVICES.read_bytes() == \
-        (shared / "lieux" / "france_services_mgp_schema_lieux_mediation_numerique_v1.csv").read_bytes()
-    assert EXAMPLE.read_bytes() == (shared / "schema" / "exemple-valide.csv").read_bytes()
+# (The shipped copies are checked against the originals in tests/test_shared_copies.py.)
 
 
 # -- rejected rows -----------------------------------------------------------------------

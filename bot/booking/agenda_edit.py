@@ -83,6 +83,16 @@ def parse_hours(text: str) -> tuple[list[tuple[list[int], time, time, int]], lis
     return ranges, problems
 
 
+def _inside_opening_hours(horaires: str | None, day: int, start: time, end: time) -> bool:
+    """Open throughout by the place's OSM hours; unknown or unreadable hours accept nothing."""
+    if not horaires:
+        return False
+    try:
+        return _open_throughout(horaires, day, start, end)
+    except Exception:  # opening_hours raises its own errors on an unreadable string
+        return False
+
+
 def update_agenda(place_pk: int, agenda_id: int, *, hours: str, slot_minutes: str | int,
                   seats: str | int, actor: str, url: str | None = None) -> list[HoursLine]:
     """Replace the agenda's weekly hours, slot length and seats; AgendaEditError says why not.
@@ -118,7 +128,7 @@ def update_agenda(place_pk: int, agenda_id: int, *, hours: str, slot_minutes: st
                 continue
             for day in days:
                 label = f"{WEEKDAYS_FR[day]} {hhmm(start)}-{hhmm(end)}"
-                if not place.horaires or not _open_throughout(place.horaires, day, start, end):
+                if not _inside_opening_hours(place.horaires, day, start, end):
                     problems.append(f"Ligne {number} : {label} est en dehors des horaires "
                                     f"d'ouverture du lieu ({place.horaires or 'inconnus'}).")
                     continue

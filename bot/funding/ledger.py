@@ -419,6 +419,12 @@ def _mark(referral_id: int, to: str, *, on: date | None, actor: Actor, note, now
                     "Ce rendez-vous a été annulé : on ne peut plus indiquer si la personne est "
                     "venue." if current == CANCELLED else "Ce changement de statut n'est pas "
                                                           "possible.")
+            if (current == BOOKED and row.slot_start is not None
+                    and from_db(row.slot_start) > (now or now_paris())):
+                raise InvalidTransition(
+                    f"referral {row.id}'s appointment has not begun: it cannot be marked {to} yet",
+                    "Ce rendez-vous n'a pas encore eu lieu : vous pourrez le confirmer à partir "
+                    "de son heure.")
             if to == ACCOMPANIED:
                 _check_day(row, on, (now or now_paris()).date())
             if current == to and (to == ABSENT or row.accompanied_on == on):

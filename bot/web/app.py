@@ -97,6 +97,8 @@ def create_app(socket_url: str | None = None, name: str | None = None) -> Sanic:
     """
     socket_url = socket_url or socket_url_from_env()
     app = Sanic(name or f"npt_web_chat_{next(_APP_NUMBERS)}")
+    # Only small forms are ever posted here (the back-office): refuse anything bigger.
+    app.config.REQUEST_MAX_SIZE = 256 * 1024
     csp = content_security_policy(socket_url)
     config_body = config_js(socket_url)
 
@@ -150,7 +152,7 @@ def create_app(socket_url: str | None = None, name: str | None = None) -> Sanic:
         resp.headers.setdefault("Referrer-Policy", "no-referrer")
         content_type = resp.headers.get("Content-Type", "") or (resp.content_type or "")
         if content_type.startswith("text/html"):
-            resp.headers["Content-Security-Policy"] = csp
+            resp.headers["Content-Security-Policy"] = csp + "; frame-ancestors 'none'"
 
     return app
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.db.models import Place, StaffAccount
 from bot.db.session import session_scope
@@ -152,6 +152,10 @@ def set_password(email: str, password: str, url: str | None = None) -> None:
             raise AccountError(f"no account has the e-mail {normalize_email(email)}")
         row.password_hash, row.failed_logins, row.locked_until = password_hash, 0, None
         row.updated_at = _now()
+        # A new password ends every session of the account (a stolen one does not outlive it).
+        from bot.db.models import WebSession
+
+        session.query(WebSession).filter(WebSession.account_id == row.id).delete()
 
 
 def set_active(email: str, active: bool, url: str | None = None) -> None:
@@ -175,34 +179,38 @@ def count_admins(url: str | None = None) -> int:
 
 @dataclass(frozen=True)
 class LoginResult:
-    account: Account | None
-    locked: bool = False
+    account: Account | None  # None: refused (wrong e-mail or password, disabled or locked)
 
 
 def authenticate(email: str, password: str, *, now: datetime | None = None,
                  url: str | None = None) -> LoginResult:
     """The account of these credentials, or none. After MAX_FAILED_LOGINS wrong passwords in a
-    row the account is locked for LOCK_MINUTES (even the right password is refused then)."""
+    row the account is locked for LOCK_MINUTES (even the right password is refused then). A
+    refusal never says which of these it was: that would tell who has an account."""
     now = now or _now()
     email = normalize_email(email)[:254]
     password = (password or "")[:MAX_PASSWORD_LENGTH]
     with session_scope(url) as session:
         row = _row_by_email(session, email) if email else None
-        if row is None or not row.active:
+        if row is None or not row.active or (row.locked_until is not None
+                                             and row.locked_until > now):
+            # The same work (one hash) and the same answer whether the account exists or not.
             try:
                 _hasher.verify(_DUMMY_HASH, password or "-")
             except VerificationError:
                 pass
             return LoginResult(None)
-        if row.locked_until is not None and row.locked_until > now:
-            return LoginResult(None, locked=True)
         try:
             _hasher.verify(row.password_hash, password)
         except (VerificationError, InvalidHashError):
-            row.failed_logins = (row.failed_logins or 0) + 1
-            if row.failed_logins >= MAX_FAILED_LOGINS:
-                row.locked_until, row.failed_logins = now + timedelta(minutes=LOCK_MINUTES), 0
-                return LoginResult(None, locked=True)
+            # Counted in the database itself, so that parallel attempts all count.
+            session.execute(update(StaffAccount).where(StaffAccount.id == row.id).values(
+                failed_logins=StaffAccount.failed_logins + 1).execution_options(
+                synchronize_session=False))
+            session.execute(update(StaffAccount).where(
+                StaffAccount.id == row.id, StaffAccount.failed_logins >= MAX_FAILED_LOGINS)
+                .values(locked_until=now + timedelta(minutes=LOCK_MINUTES), failed_logins=0)
+                .execution_options(synchronize_session=False))
             return LoginResult(None)
         if _hasher.check_needs_rehash(row.password_hash):
             row.password_hash = _hasher.hash(password)

@@ -143,11 +143,26 @@ def _not_found() -> HTTPResponse:
                    reason="Cette page n'existe pas, ou plus.", me=None)
 
 
+_LOGIN_SLOTS: asyncio.Semaphore | None = None
+MAX_ID = 2**31 - 1
+
+
+def _login_slots() -> asyncio.Semaphore:
+    """At most 2 password checks at once (argon2 is slow by design): a flood of logins cannot
+    take every thread the other pages need."""
+    global _LOGIN_SLOTS
+    if _LOGIN_SLOTS is None:
+        _LOGIN_SLOTS = asyncio.Semaphore(2)
+    return _LOGIN_SLOTS
+
+
 def login_required(admin: bool = False):
     """The page needs a session (and the admin role); POSTs need the CSRF token too."""
     def decorator(handler):
         @wraps(handler)
         async def wrapped(request: Request, *args, **kwargs):
+            if any(isinstance(value, int) and not 0 < value <= MAX_ID for value in kwargs.values()):
+                return _not_found()  # no such number in any table
             token = request.cookies.get(SESSION_COOKIE)
             active = await _run(session_of, token) if token else None
             if active is None:
@@ -217,16 +232,18 @@ def backoffice_blueprint() -> Blueprint:
             return _forbidden("La demande n'a pas pu être vérifiée. Rechargez la page et "
                               "recommencez.")
         email, password = _field(request, "email"), (request.form.get("password") or "")
-        result = await _run(authenticate, email, password[:256])
+        async with _login_slots():
+            result = await _run(authenticate, email, password[:256])
         if result.account is None:
-            error = ("Trop d'essais : ce compte est bloqué pendant 15 minutes."
-                     if result.locked else "Adresse e-mail ou mot de passe incorrect.")
+            error = ("Adresse e-mail ou mot de passe incorrect. Après 5 erreurs, le compte est "
+                     "bloqué 15 minutes.")
             csrf = secrets.token_urlsafe(24)
             resp = _render("login.html", status=401, csrf_token=csrf, error=error,
                            email=email[:254], me=None, message=None,
                            next=_field(request, "next"))
             _set_cookie(resp, LOGIN_CSRF_COOKIE, csrf)
             return resp
+        await _run(close_session, request.cookies.get(SESSION_COOKIE))  # a new login, a new session
         token = await _run(open_session, result.account.id)
         wanted = _field(request, "next")
         # Only our own pages: no open redirect.
@@ -534,7 +551,8 @@ def backoffice_blueprint() -> Blueprint:
         from bot.funding import audit_events
 
         referral = request.args.get("referral", "")
-        referral_id = int(referral) if referral.isdigit() and len(referral) < 10 else None
+        referral_id = (int(referral) if referral.isascii() and referral.isdigit()
+                       and len(referral) < 10 else None)
         events = await _run(audit_events, referral_id=referral_id, limit=300)
         return _render("audit.html", me=active.account, csrf_token=active.csrf_token,
                        events=events, referral=referral_id)
