@@ -41,10 +41,15 @@ def assistant(tmp_path_factory):
     if not model.exists():
         pytest.fail("models/npt.tar.gz is missing: run `make train` (make test does it)")
     base = tmp_path_factory.mktemp("assistant")
+    # SMS goes to a fake Twilio API on loopback, through the real twilio client.
+    from tests.fake_twilio import FakeTwilio
+
+    twilio = FakeTwilio().start()
     env = {
         "NPT_DATABASE_URL": f"sqlite:///{base / 'npt.db'}",
         "NPT_TRACKER_DATABASE_URL": f"sqlite:///{base / 'tracker.db'}",
         "NPT_SECRET_KEY": "e2e-secret-key",
+        **twilio.env(),
     }
     servers = Servers(model, rasa_port=free_port(), actions_port=free_port(), web_port=free_port(),
                       log_dir=base / "log", env=env)
@@ -58,5 +63,8 @@ def assistant(tmp_path_factory):
     servers.db_url = env["NPT_DATABASE_URL"]
     servers.tracker_url = env["NPT_TRACKER_DATABASE_URL"]
     servers.secret = env["NPT_SECRET_KEY"].encode()
+    servers.twilio = twilio
+    servers.env_used = env
     yield servers
     servers.stop()
+    twilio.stop()

@@ -383,3 +383,27 @@ class Reminder(Base):
     sent_at = Column(DateTime, nullable=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class SmsMessage(Base):
+    """An SMS received or sent (Twilio). Inbound: stored before processing, once per MessageSid
+    (status received -> processing -> processed | failed). Outbound: queued -> sent (Twilio took
+    it) -> delivered | undelivered | failed (status callback), with its segments and encoding."""
+
+    __tablename__ = "sms_messages"
+    __table_args__ = (Index("ix_sms_messages_phone_direction", "phone", "direction"),)
+
+    id = Column(Integer, primary_key=True)
+    direction = Column(String(3), nullable=False)  # "in" | "out"
+    message_sid = Column(String(64), nullable=True, unique=True)
+    person_key = Column(String(64), nullable=True, index=True)  # the pseudonym of the number
+    phone = Column(String(32), nullable=True)  # E.164; blanked by SUPPRIMER
+    body = Column(Text, nullable=True)  # blanked by SUPPRIMER
+    buttons = Column(JSON, nullable=True)  # out: the choices offered ({"title", "payload"})
+    encoding = Column(String(8), nullable=True)  # "GSM-7" | "UCS-2"
+    segments = Column(Integer, nullable=True)
+    status = Column(String(16), nullable=False, index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    last_error = Column(Text, nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)

@@ -63,6 +63,9 @@ def erase_person(key: str, url: str | None = None) -> Erasure:
     # Contact details of bookings go first: the bookings and referrals stay, under the
     # pseudonym only, and no reminder can reach the person any more.
     forget_contact(key, url)
+    from bot.messaging.sms_store import forget_person as forget_sms
+
+    forget_sms(key, url)  # the number and texts of their SMS
     with session_scope(url) as session:
         removed = session.execute(
             delete(StoredDiagnostic).where(StoredDiagnostic.person_key == key)

@@ -1,0 +1,302 @@
+"""SMS through Twilio, our own Rasa channel (`twilio_sms`; ENGINEERING.md traps 1-2).
+
+POST /webhooks/twilio_sms/webhook
+  1. the X-Twilio-Signature is checked against the public URL (NPT_PUBLIC_URL, else the proxy's
+     X-Forwarded-Proto/Host, else the request's own): forged or unsigned -> 403, nothing stored;
+  2. the message is stored (bot.messaging.sms_store) before anything else; the same MessageSid
+     again is acknowledged and not processed twice;
+  3. Twilio gets its answer at once (empty TwiML); the message is processed in the background:
+     STOP / ARRET / STOP SMS opt the number out before anything else (one confirmation),
+     START lets it in again; nothing else is sent to an opted-out number; a reply "1", "2"...
+     or a choice's words become that choice's payload; empty bodies and MMS without text get a
+     kind answer; the rest goes to Rasa.
+POST /webhooks/twilio_sms/status: Twilio's delivery report (signature-checked too).
+
+Replies leave through `TwilioSmsOutput`: one SMS per response, buttons as a numbered list (no
+payload ever shown), GSM-7 where possible (bot.messaging.sms_text), segments counted and stored,
+sent off the event loop with the real `twilio` client, retried with backoff, failures stored and
+logged. Without TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER the channel is off
+(its webhook answers 503) and a log line says so.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from unidecode import unidecode
+
+from bot.messages import text as say
+from bot.people import is_opted_out, record_opt_out
+from bot.people.privacy import clear_opt_out
+from bot.people.pseudonyms import channel_identity, person_key
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "twilio_sms"
+MAX_BODY = 1000  # characters read from one SMS (a long concatenated SMS is ~1 600)
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+STOP_WORDS = {"stop", "arret", "stop sms", "stopsms", "unsubscribe"}
+START_WORDS = {"start", "unstop"}
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    account_sid: str
+    auth_token: str
+    from_number: str
+    api_base_url: str
+    public_url: str
+    retry_delays: tuple[float, ...]
+
+    @classmethod
+    def from_env(cls) -> "SmsSettings":
+        def env(name: str) -> str:
+            return os.environ.get(name, "").strip()
+
+        try:
+            delays = tuple(float(part) for part in
+                           (env("NPT_SMS_RETRY_SECONDS") or "2,10").split(",") if part.strip())
+        except ValueError:
+            delays = (2.0, 10.0)
+        return cls(env("TWILIO_ACCOUNT_SID"), env("TWILIO_AUTH_TOKEN"), env("TWILIO_FROM_NUMBER"),
+                   env("TWILIO_API_BASE_URL"), env("NPT_PUBLIC_URL").rstrip("/"), delays)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.account_sid and self.auth_token and self.from_number)
+
+
+def keyword(body: str) -> str:
+    """"Stop", " ARRÊT ", "stop sms" -> "stop" / "arret" / "stop sms"; the rest lower-cased."""
+    return " ".join(re.sub(r"[^a-z ]", " ", unidecode(body or "").lower()).split())
+
+
+def key_of(phone: str) -> str:
+    return person_key(channel_identity(CHANNEL, phone))
+
+
+def _public_url(request: Request, settings: SmsSettings) -> str:
+    """The URL Twilio called, as it signed it (behind a proxy: the proxy's scheme and host)."""
+    path = request.path + (f"?{request.query_string}" if request.query_string else "")
+    if settings.public_url:
+        return settings.public_url + path
+    scheme = (request.headers.get("x-forwarded-proto") or request.scheme or "http").split(",")[0]
+    host = (request.headers.get("x-forwarded-host") or request.host or "").split(",")[0]
+    return f"{scheme.strip()}://{host.strip()}{path}"
+
+
+def _form(request: Request) -> dict[str, str]:
+    """The posted fields, blank ones included (Twilio signs `Body=` of an MMS without text too;
+    Sanic's own form parser drops blank fields)."""
+    if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
+        return {}
+    fields = parse_qs((request.body or b"").decode("utf-8", "replace"), keep_blank_values=True)
+    return {name: values[0] for name, values in fields.items()}
+
+
+class SmsSender:
+    """Sends one SMS with the real Twilio client, off the event loop, retried with backoff."""
+
+    def __init__(self, settings: SmsSettings):
+        from twilio.rest import Client
+
+        self.settings = settings
+        self.client = Client(settings.account_sid, settings.auth_token)
+        if settings.api_base_url:  # a fake API on loopback (tests) or a regional edge
+            self.client.api.base_url = settings.api_base_url.rstrip("/")
+
+    async def send(self, phone: str, body: str, buttons: list[dict] | None = None,
+                   force: bool = False) -> bool:
+        """Send `body` (and its choices) to `phone`; False when nothing was sent (STOP, or every
+        attempt failed: then the failure is stored and logged)."""
+        from bot.messaging.sms_store import mark_failed, mark_sent, record_outbound
+        from bot.messaging.sms_text import render_with_choices, sms_variant
+
+        key = key_of(phone)
+        if not force and await asyncio.to_thread(is_opted_out, key):
+            log.info("SMS to an opted-out number not sent")
+            return False
+        message = render_with_choices(body, buttons or []) if buttons else body
+        message, cost = sms_variant(message)
+        if not message.strip():
+            return False
+        message_id = await asyncio.to_thread(record_outbound, phone, key, message, buttons,
+                                             cost.encoding, cost.segments)
+        callback = (f"{self.settings.public_url}/webhooks/{CHANNEL}/status"
+                    if self.settings.public_url else None)
+        attempts = 1 + len(self.settings.retry_delays)
+        for attempt in range(1, attempts + 1):
+            try:
+                sent = await asyncio.to_thread(self._create, phone, message, callback)
+            except Exception as error:  # the twilio library raises TwilioRestException, and
+                # network errors come as requests' exceptions: every one is retried, then stored
+                reason = f"{type(error).__name__}: {str(error)[:300]}"
+                if attempt < attempts:
+                    log.warning("SMS %s: attempt %d failed (%s); retrying", message_id, attempt,
+                                reason)
+                    await asyncio.sleep(self.settings.retry_delays[attempt - 1])
+                    continue
+                log.error("SMS %s not sent after %d attempts: %s", message_id, attempt, reason)
+                await asyncio.to_thread(mark_failed, message_id, reason, attempt)
+                return False
+            await asyncio.to_thread(mark_sent, message_id, getattr(sent, "sid", None),
+                                    str(getattr(sent, "status", "") or "sent"), attempt)
+            return True
+        return False
+
+    def _create(self, phone: str, body: str, callback: str | None):
+        options = {"to": phone, "from_": self.settings.from_number, "body": body}
+        if callback:
+            options["status_callback"] = callback
+        return self.client.messages.create(**options)
+
+
+class TwilioSmsOutput(OutputChannel):
+    """Each response of the assistant as one SMS (texts joined, choices numbered)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    def __init__(self, sender: SmsSender):
+        self.sender = sender
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        text = (message.get("text") or "").replace("\n\n", "\n").strip()
+        buttons = message.get("buttons") or message.get("quick_replies") or []
+        if message.get("image"):
+            text = f"{text}\n{message['image']}".strip()
+        if message.get("attachment") and isinstance(message["attachment"], str):
+            text = f"{text}\n{message['attachment']}".strip()
+        custom = message.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("text"), str):
+            text = f"{text}\n{custom['text']}".strip()
+        if text or buttons:
+            await self.sender.send(recipient_id, text, buttons)
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self.sender.send(recipient_id, text)
+
+
+class TwilioSmsInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls(SmsSettings.from_env())
+
+    def __init__(self, settings: SmsSettings):
+        self.settings = settings
+        self.sender = SmsSender(settings) if settings.enabled else None
+        self._tasks: set[asyncio.Task] = set()
+        if settings.enabled:
+            log.info("SMS channel on (Twilio, from %s)", settings.from_number)
+        else:
+            log.warning("SMS channel off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+                        "TWILIO_FROM_NUMBER to switch it on")
+
+    def get_output_channel(self) -> OutputChannel:
+        if self.sender is None:
+            raise RuntimeError("the SMS channel is off (no Twilio credentials)")
+        return TwilioSmsOutput(self.sender)
+
+    def _signed(self, request: Request) -> bool:
+        from twilio.request_validator import RequestValidator
+
+        signature = request.headers.get("x-twilio-signature", "")
+        if not signature:
+            return False
+        return RequestValidator(self.settings.auth_token).validate(
+            _public_url(request, self.settings), _form(request), signature)
+
+    async def _process(self, message_id: int, phone: str, body: str,
+                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        from bot.messaging.sms_store import last_choices, set_status
+        from bot.messaging.sms_text import choice_payload
+
+        key = key_of(phone)
+        try:
+            await asyncio.to_thread(set_status, message_id, "processing")
+            word = keyword(body)
+            if word in STOP_WORDS:
+                already = await asyncio.to_thread(is_opted_out, key)
+                await asyncio.to_thread(record_opt_out, key)
+                if not already:  # one confirmation, not one per STOP
+                    await self.sender.send(phone, say("sms_stopped"), force=True)
+            elif word in START_WORDS:
+                await asyncio.to_thread(clear_opt_out, key)
+                await self.sender.send(phone, say("sms_started"), force=True)
+            elif await asyncio.to_thread(is_opted_out, key):
+                log.info("SMS from an opted-out number: not answered (START lets it in again)")
+            elif not body.strip():
+                await self.sender.send(phone, say("sms_no_text"))
+            else:
+                if len(body) > MAX_BODY:
+                    await self.sender.send(phone, say("sms_too_long"))
+                    body = body[:MAX_BODY]
+                choices = await asyncio.to_thread(last_choices, phone)
+                payload = choice_payload(body, choices) if choices else None
+                await on_new_message(UserMessage(payload or body, TwilioSmsOutput(self.sender),
+                                                 phone, input_channel=CHANNEL))
+            await asyncio.to_thread(set_status, message_id, "processed")
+        except Exception as error:
+            log.exception("SMS %s could not be processed", message_id)
+            await asyncio.to_thread(set_status, message_id, "failed",
+                                    f"{type(error).__name__}: {error}")
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        from bot.messaging.sms_store import record_inbound, update_delivery
+
+        hook = Blueprint("twilio_sms_webhook", __name__)
+
+        @hook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if self.sender else "off"})
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if self.sender is None:
+                return response.text("SMS channel off", status=503)
+            if not self._signed(request):
+                log.warning("SMS webhook: refused a request with a missing or wrong signature")
+                return response.text("Forbidden", status=403)
+            form = _form(request)
+            sid, phone = form.get("MessageSid", "").strip(), form.get("From", "").strip()[:32]
+            if not sid or not phone:
+                return response.text("MessageSid and From are required", status=400)
+            body = form.get("Body", "")  # empty for an MMS without text: a kind answer
+            message_id = await asyncio.to_thread(record_inbound, sid, phone, key_of(phone), body)
+            if message_id is None:
+                log.info("SMS %s received again: already stored, not processed twice", sid)
+            else:
+                task = asyncio.create_task(self._process(message_id, phone, body,
+                                                         on_new_message))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            return response.text(EMPTY_TWIML, content_type="text/xml")
+
+        @hook.route("/status", methods=["POST"])
+        async def status(request: Request) -> HTTPResponse:
+            if self.sender is None:
+                return response.text("SMS channel off", status=503)
+            if not self._signed(request):
+                return response.text("Forbidden", status=403)
+            form = _form(request)
+            sid = form.get("MessageSid", "").strip()
+            state = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
+            if sid and state:
+                await asyncio.to_thread(update_delivery, sid, state, form.get("ErrorCode"))
+            return response.text("", status=204)
+
+        return hook

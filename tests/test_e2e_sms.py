@@ -1,0 +1,186 @@
+"""SMS end to end: signed Twilio webhooks into the running assistant; our connector answers
+through the real `twilio` client, which talks to a fake Twilio API on loopback that records what
+we send (tests/fake_twilio.py). Checked in what the person would receive and in the database."""
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import pytest
+import requests
+from twilio.request_validator import RequestValidator
+
+from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+from tests.test_e2e_rest import HAPPY_PATH, rows
+
+pytestmark = pytest.mark.e2e
+
+WEBHOOK = "/webhooks/twilio_sms/webhook"
+STATUS = "/webhooks/twilio_sms/status"
+CHOICE = re.compile(r"^(\d+) - (.+)$", re.MULTILINE)
+
+
+def new_phone() -> str:
+    return "+336" + str(uuid.uuid4().int)[:8]
+
+
+def post(assistant, params: dict, path: str = WEBHOOK, sign_url: str | None = None,
+         token: str = AUTH_TOKEN, headers: dict | None = None) -> requests.Response:
+    url = assistant.rasa_url + path
+    signature = RequestValidator(token).compute_signature(sign_url or url, params)
+    return requests.post(url, data=params, timeout=30,
+                         headers={"X-Twilio-Signature": signature, **(headers or {})})
+
+
+def sms(assistant, phone: str, body: str, sid: str | None = None, **options) -> requests.Response:
+    params = {"MessageSid": sid or "SM" + uuid.uuid4().hex, "AccountSid": ACCOUNT_SID,
+              "From": phone, "To": FROM_NUMBER, "Body": body, "NumMedia": "0"}
+    return post(assistant, params, **options)
+
+
+def exchange(assistant, phone: str, body: str, expected: str, timeout: float = 60) -> list[str]:
+    """Send `body`; the SMS received since, once one of them contains `expected`."""
+    twilio = assistant.twilio
+    before = len(twilio.to(phone))
+    answer = sms(assistant, phone, body)
+    assert answer.status_code == 200 and "<Response>" in answer.text, answer.text
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        received = [m["body"] for m in twilio.to(phone)[before:]]
+        if any(expected in text for text in received):
+            time.sleep(0.3)  # the rest of this turn's messages
+            return [m["body"] for m in twilio.to(phone)[before:]]
+        time.sleep(0.1)
+    raise AssertionError(f"after {body!r} no SMS with {expected!r}: "
+                         f"{[m['body'] for m in twilio.to(phone)[before:]]}")
+
+
+def stored(assistant, phone: str, direction: str):
+    return rows(assistant.db_url, "select body, encoding, segments, status, attempts, "
+                "message_sid from sms_messages where phone = ? and direction = ? order by id",
+                phone, direction)
+
+
+def test_a_person_does_the_diagnostic_and_books_by_sms(assistant):
+    phone = new_phone()
+    for body, expected in HAPPY_PATH:
+        received = exchange(assistant, phone, body, expected)
+    assert any("Merci pour vos réponses" in text for text in received)
+    places = exchange(assistant, phone, "93200", "Quel lieu choisissez-vous ?")
+    listing = "\n".join(places)
+    choices = dict((title, number) for number, title in
+                   ((n, t) for n, t in CHOICE.findall(listing)))
+    number = next(n for title, n in choices.items() if "Saint-Denis" in title)
+    slots = exchange(assistant, phone, number, "rendez-vous libres")
+    assert CHOICE.search("\n".join(slots)), slots
+    exchange(assistant, phone, "1", "Quel est votre prénom ?")
+    confirmation = exchange(assistant, phone, "Fatou", "Votre référence")
+    text = "\n".join(confirmation)
+    assert "C'est réservé, Fatou" in text
+    reference = re.search(r"Votre référence : ([A-Z0-9]{6})", text).group(1)
+    [(status,)] = rows(assistant.db_url, "select status from bookings where reference = ?", reference)
+    assert status == "booked"
+    # Everything sent is stored with its segments; no payload was ever shown to the person.
+    sent = stored(assistant, phone, "out")
+    assert len(sent) == len(assistant.twilio.to(phone))
+    assert all(segments >= 1 and status in ("queued", "sent") for _, _, segments, status, _, _ in sent)
+    assert not any(re.search(r"(^|\s)/[a-z_]+", body, re.MULTILINE) for body, *_ in sent), sent
+    assert all("\n\n" not in body for body, *_ in sent)
+
+
+def test_forged_or_unsigned_webhooks_are_refused_and_change_nothing(assistant):
+    phone = new_phone()
+    params = {"MessageSid": "SM" + uuid.uuid4().hex, "From": phone, "To": FROM_NUMBER,
+              "Body": "bonjour"}
+    unsigned = requests.post(assistant.rasa_url + WEBHOOK, data=params, timeout=30)
+    forged = post(assistant, params, token="not-the-auth-token")
+    other_url = post(assistant, params, sign_url="http://attacker.example" + WEBHOOK)
+    assert (unsigned.status_code, forged.status_code, other_url.status_code) == (403, 403, 403)
+    time.sleep(1)
+    assert stored(assistant, phone, "in") == [] and assistant.twilio.to(phone) == []
+
+
+def test_behind_a_proxy_the_public_url_is_what_is_signed(assistant):
+    phone = new_phone()
+    params = {"MessageSid": "SM" + uuid.uuid4().hex, "From": phone, "To": FROM_NUMBER,
+              "Body": "bonjour"}
+    answer = post(assistant, params, sign_url="https://npt.example.org" + WEBHOOK,
+                  headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "npt.example.org"})
+    assert answer.status_code == 200
+    assistant.twilio.wait_for(phone, 1)
+
+
+def test_a_webhook_retried_with_the_same_message_sid_is_processed_once(assistant):
+    phone = new_phone()
+    sid = "SM" + uuid.uuid4().hex
+    first = sms(assistant, phone, "bonjour", sid=sid)
+    again = sms(assistant, phone, "bonjour", sid=sid)
+    assert first.status_code == again.status_code == 200
+    assistant.twilio.wait_for(phone, 1)
+    time.sleep(2)
+    answers = assistant.twilio.to(phone)
+    assert sum("On commence ?" in m["body"] for m in answers) == 1, answers
+    assert len(stored(assistant, phone, "in")) == 1
+
+
+def test_stop_is_honoured_before_anything_else_until_start(assistant):
+    from bot.messaging.rasa_push import PushError, push_intent
+
+    phone = new_phone()
+    exchange(assistant, phone, "bonjour", "On commence ?")
+    stopped = exchange(assistant, phone, "Arrêt", "vous ne recevrez plus de SMS")
+    assert len(stopped) == 1  # one confirmation
+    count = len(assistant.twilio.to(phone))
+    sms(assistant, phone, "bonjour")
+    sms(assistant, phone, "STOP SMS")
+    try:  # a reminder (or any proactive message) pushed through Rasa to this number
+        push_intent(phone, "twilio_sms", "EXTERNAL_reminder", {"reference": "ABCDEF"},
+                    url=assistant.rasa_url, token=assistant.env["NPT_RASA_TOKEN"])
+    except PushError:
+        pass
+    time.sleep(3)
+    assert len(assistant.twilio.to(phone)) == count, assistant.twilio.to(phone)[count:]
+    exchange(assistant, phone, "start", "de nouveau recevoir nos SMS")
+    # The conversation goes on where it was: the consent question again.
+    exchange(assistant, phone, "bonjour", "1 - Oui")
+
+
+def test_numbered_choices_replace_buttons_and_a_number_picks_one(assistant):
+    phone = new_phone()
+    [question] = [t for t in exchange(assistant, phone, "bonjour", "On commence ?")
+                  if "On commence ?" in t]
+    assert CHOICE.findall(question), question  # "1 - Oui" ...
+    assert "Répondez par le numéro." in question or "numéro" in question
+    first_choice = CHOICE.findall(question)[0][1]
+    assert first_choice.lower().startswith("oui")
+    exchange(assistant, phone, "1", "Quel appareil avez-vous ?")
+
+
+def test_empty_and_media_only_messages_get_a_kind_answer(assistant):
+    phone = new_phone()
+    received = exchange(assistant, phone, "", "Je ne peux lire que du texte")
+    assert len(received) == 1
+    exchange(assistant, phone, "   ", "Je ne peux lire que du texte")
+
+
+def test_a_failed_send_is_retried_and_the_attempts_are_stored(assistant):
+    phone = new_phone()
+    assistant.twilio.failures_left = 1
+    exchange(assistant, phone, "bonjour", "On commence ?")
+    attempts = [a for *_, a, _ in stored(assistant, phone, "out")]
+    assert 2 in attempts, attempts
+
+
+def test_the_delivery_status_is_stored_from_a_signed_callback_only(assistant):
+    phone = new_phone()
+    exchange(assistant, phone, "bonjour", "On commence ?")
+    sid = assistant.twilio.to(phone)[0]["sid"]
+    forged = requests.post(assistant.rasa_url + STATUS, timeout=30,
+                           data={"MessageSid": sid, "MessageStatus": "failed"})
+    assert forged.status_code == 403
+    answer = post(assistant, {"MessageSid": sid, "MessageStatus": "delivered",
+                              "AccountSid": ACCOUNT_SID}, path=STATUS)
+    assert answer.status_code == 204
+    [(status,)] = rows(assistant.db_url, "select status from sms_messages where message_sid = ?", sid)
+    assert status == "delivered"
