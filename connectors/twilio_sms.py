@@ -260,6 +260,25 @@ class TwilioSmsInput(InputChannel):
 
         hook = Blueprint("twilio_sms_webhook", __name__)
 
+        @hook.listener("after_server_start")
+        async def recover(app, loop) -> None:
+            """Messages stored but not processed when the server last stopped are processed
+            now: a restart loses none."""
+            from bot.messaging.sms_store import unprocessed_inbound
+
+            if self.sender is None:
+                return
+            left = await asyncio.to_thread(unprocessed_inbound, 0)
+            if left:
+                log.info("SMS: processing %d message(s) received before the restart", len(left))
+            for record in left:
+                if record.phone is None:  # erased since (SUPPRIMER)
+                    continue
+                task = asyncio.create_task(self._process(record.id, record.phone,
+                                                         record.body or "", on_new_message))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
         @hook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             return response.json({"status": "ok" if self.sender else "off"})

@@ -294,6 +294,10 @@ def main() -> int:
                           web_port=free_port(), log_dir=work / "log", env=env)
         report["ours"], report["ours_peak_memory_mb"] = measure_server(servers, DIAGNOSTIC, "ours")
 
+        print("SMS: a complete diagnostic and booking through the Twilio channel...", flush=True)
+        from scripts.bench_sms import bench_sms
+        report["sms_path"] = bench_sms(model)
+
         print("Load on the baseline (REST)...", flush=True)
         port = free_port()
         base_servers = Servers(baseline / "models" / "baseline.tar.gz", rasa_port=port,
@@ -350,6 +354,10 @@ def print_table(report: dict) -> None:
     search = report["place_search"]
     print(f"\nPlace search, {search['places']} places, {search['queries']} queries: "
           f"p50 {search['p50_ms']} ms, p95 {search['p95_ms']} ms, max {search['max_ms']} ms")
+    sms = report["sms_path"]
+    print(f"\nSMS, diagnostic and booking: {sms['messages_sent']} SMS sent for "
+          f"{sms['messages_received']} received, {sms['segments']} segments, "
+          f"{sms['ucs2_messages']} in UCS-2")
     print(f"\nPeak memory (MB): ours {report['ours_peak_memory_mb']}, "
           f"baseline {report['baseline_peak_memory_mb']}")
 

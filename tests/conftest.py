@@ -42,7 +42,7 @@ def assistant(tmp_path_factory):
         pytest.fail("models/npt.tar.gz is missing: run `make train` (make test does it)")
     base = tmp_path_factory.mktemp("assistant")
     # SMS goes to a fake Twilio API on loopback, through the real twilio client.
-    from tests.fake_twilio import FakeTwilio
+    from scripts.fake_twilio import FakeTwilio
 
     twilio = FakeTwilio().start()
     env = {

@@ -1,6 +1,6 @@
 """SMS end to end: signed Twilio webhooks into the running assistant; our connector answers
 through the real `twilio` client, which talks to a fake Twilio API on loopback that records what
-we send (tests/fake_twilio.py). Checked in what the person would receive and in the database."""
+we send (scripts/fake_twilio.py). Checked in what the person would receive and in the database."""
 from __future__ import annotations
 
 import re
@@ -9,51 +9,28 @@ import uuid
 
 import pytest
 import requests
-from twilio.request_validator import RequestValidator
 
-from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+from scripts.fake_twilio import ACCOUNT_SID, FROM_NUMBER
+from scripts.sms_driver import CHOICE, STATUS, WEBHOOK, SmsDriver, new_phone
 from tests.test_e2e_rest import HAPPY_PATH, rows
 
 pytestmark = pytest.mark.e2e
 
-WEBHOOK = "/webhooks/twilio_sms/webhook"
-STATUS = "/webhooks/twilio_sms/status"
-CHOICE = re.compile(r"^(\d+) - (.+)$", re.MULTILINE)
+
+def driver(assistant) -> SmsDriver:
+    return SmsDriver(assistant.rasa_url, assistant.twilio)
 
 
-def new_phone() -> str:
-    return "+336" + str(uuid.uuid4().int)[:8]
-
-
-def post(assistant, params: dict, path: str = WEBHOOK, sign_url: str | None = None,
-         token: str = AUTH_TOKEN, headers: dict | None = None) -> requests.Response:
-    url = assistant.rasa_url + path
-    signature = RequestValidator(token).compute_signature(sign_url or url, params)
-    return requests.post(url, data=params, timeout=30,
-                         headers={"X-Twilio-Signature": signature, **(headers or {})})
+def post(assistant, params: dict, **options) -> requests.Response:
+    return driver(assistant).post(params, **options)
 
 
 def sms(assistant, phone: str, body: str, sid: str | None = None, **options) -> requests.Response:
-    params = {"MessageSid": sid or "SM" + uuid.uuid4().hex, "AccountSid": ACCOUNT_SID,
-              "From": phone, "To": FROM_NUMBER, "Body": body, "NumMedia": "0"}
-    return post(assistant, params, **options)
+    return driver(assistant).send(phone, body, sid, **options)
 
 
-def exchange(assistant, phone: str, body: str, expected: str, timeout: float = 60) -> list[str]:
-    """Send `body`; the SMS received since, once one of them contains `expected`."""
-    twilio = assistant.twilio
-    before = len(twilio.to(phone))
-    answer = sms(assistant, phone, body)
-    assert answer.status_code == 200 and "<Response>" in answer.text, answer.text
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        received = [m["body"] for m in twilio.to(phone)[before:]]
-        if any(expected in text for text in received):
-            time.sleep(0.3)  # the rest of this turn's messages
-            return [m["body"] for m in twilio.to(phone)[before:]]
-        time.sleep(0.1)
-    raise AssertionError(f"after {body!r} no SMS with {expected!r}: "
-                         f"{[m['body'] for m in twilio.to(phone)[before:]]}")
+def exchange(assistant, phone: str, body: str, expected: str) -> list[str]:
+    return driver(assistant).exchange(phone, body, expected)
 
 
 def stored(assistant, phone: str, direction: str):
@@ -64,19 +41,7 @@ def stored(assistant, phone: str, direction: str):
 
 def test_a_person_does_the_diagnostic_and_books_by_sms(assistant):
     phone = new_phone()
-    for body, expected in HAPPY_PATH:
-        received = exchange(assistant, phone, body, expected)
-    assert any("Merci pour vos réponses" in text for text in received)
-    places = exchange(assistant, phone, "93200", "Quel lieu choisissez-vous ?")
-    listing = "\n".join(places)
-    choices = dict((title, number) for number, title in
-                   ((n, t) for n, t in CHOICE.findall(listing)))
-    number = next(n for title, n in choices.items() if "Saint-Denis" in title)
-    slots = exchange(assistant, phone, number, "rendez-vous libres")
-    assert CHOICE.search("\n".join(slots)), slots
-    exchange(assistant, phone, "1", "Quel est votre prénom ?")
-    confirmation = exchange(assistant, phone, "Fatou", "Votre référence")
-    text = "\n".join(confirmation)
+    text = driver(assistant).diagnostic_and_booking(phone, HAPPY_PATH)
     assert "C'est réservé, Fatou" in text
     reference = re.search(r"Votre référence : ([A-Z0-9]{6})", text).group(1)
     [(status,)] = rows(assistant.db_url, "select status from bookings where reference = ?", reference)

@@ -1,9 +1,10 @@
-"""Without Twilio credentials the assistant still starts: the SMS channel is off, says so in
-the log, and its webhook refuses messages (503) instead of failing."""
+"""Starting the assistant: without Twilio credentials it starts with the SMS channel off (a log
+line, the webhook answers 503); with them, an SMS stored before a restart is answered after it."""
 from __future__ import annotations
 
 import os
 import subprocess
+import time
 
 import pytest
 import requests
@@ -34,3 +35,32 @@ def test_the_assistant_starts_without_credentials_and_the_sms_channel_is_off(tmp
     assert rest.status_code == 200 and rest.json(), "the other channels still work"
     log = (tmp_path / "log" / f"rasa-{servers.rasa_port}.log").read_text(errors="replace")
     assert "SMS channel off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER" in log
+
+
+def test_an_sms_stored_before_a_restart_is_answered_after_it(tmp_path):
+    """The server stopped after storing a message and before processing it: at the next start
+    the message is processed, and answered once."""
+    from bot.db.session import upgrade
+    from bot.messaging.sms_store import record_inbound
+    from connectors.twilio_sms import key_of
+    from scripts.fake_twilio import FakeTwilio
+    from scripts.servers import PROJECT_DIR, Servers, free_port
+
+    url = f"sqlite:///{tmp_path / 'npt.db'}"
+    upgrade(url)
+    phone = "+33698765432"
+    assert record_inbound("SM" + "7" * 32, phone, key_of(phone), "bonjour", url=url) is not None
+    twilio = FakeTwilio().start()
+    env = {"NPT_DATABASE_URL": url, "NPT_TRACKER_DATABASE_URL": f"sqlite:///{tmp_path / 't.db'}",
+           "NPT_SECRET_KEY": "e2e-secret-key", **twilio.env()}
+    servers = Servers(PROJECT_DIR / "models" / "npt.tar.gz", rasa_port=free_port(),
+                      actions_port=free_port(), web_port=None, log_dir=tmp_path / "log", env=env)
+    try:
+        with servers:
+            twilio.wait_for(phone, 2)
+            time.sleep(2)  # anything more would be a second processing
+            answers = [message["body"] for message in twilio.to(phone)]
+    finally:
+        twilio.stop()
+    assert "Numérique pour Tous" in answers[0]
+    assert sum("On commence ?" in body for body in answers) == 1, answers
