@@ -373,7 +373,7 @@ class AskWhere(AskBookingStep):
         asked = not tracker.get_slot("booking_prompted")
         events = await super().run(dispatcher, tracker, domain)
         if asked:
-            # Channels that can share a location (the web chat; Telegram later) offer it.
+            # Channels that can share a location (the web chat, Telegram) offer it.
             dispatcher.utter_message(json_message={"data": {"ask_location": True}})
         return events
 

@@ -242,6 +242,17 @@ def _reminders_list(args) -> int:
     return 0
 
 
+def _telegram_set_webhook(args) -> int:
+    from bot.messaging.telegram_webhook import TelegramSetupError, set_webhook
+
+    try:
+        url = set_webhook(args.url)
+    except TelegramSetupError as error:
+        return _fail(str(error))
+    print(f"Telegram will send updates to {url}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="npt", description="Numérique pour Tous: operators' tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -321,6 +332,13 @@ def build_parser() -> argparse.ArgumentParser:
     rsend.add_argument("--url", help="database URL (default: NPT_DATABASE_URL)")
     rsend.add_argument("--rasa", help="Rasa server URL (default: NPT_RASA_URL)")
     rsend.set_defaults(func=_reminders_send)
+
+    telegram = sub.add_parser("telegram", help="the Telegram channel").add_subparsers(
+        dest="telegram", required=True)
+    hook = telegram.add_parser("set-webhook", help="register this assistant's webhook with "
+                                                   "Telegram (with the secret token)")
+    hook.add_argument("--url", help="public HTTPS base URL (default: NPT_PUBLIC_URL)")
+    hook.set_defaults(func=_telegram_set_webhook)
 
     # Funding (ledger, reports) and back-office accounts keep their commands beside their code.
     from bot.funding.commands import add_funding_commands

@@ -42,14 +42,17 @@ def assistant(tmp_path_factory):
         pytest.fail("models/npt.tar.gz is missing: run `make train` (make test does it)")
     base = tmp_path_factory.mktemp("assistant")
     # SMS goes to a fake Twilio API on loopback, through the real twilio client.
+    from scripts.fake_telegram import FakeTelegram
     from scripts.fake_twilio import FakeTwilio
 
     twilio = FakeTwilio().start()
+    telegram = FakeTelegram().start()
     env = {
         "NPT_DATABASE_URL": f"sqlite:///{base / 'npt.db'}",
         "NPT_TRACKER_DATABASE_URL": f"sqlite:///{base / 'tracker.db'}",
         "NPT_SECRET_KEY": "e2e-secret-key",
         **twilio.env(),
+        **telegram.env(),
     }
     servers = Servers(model, rasa_port=free_port(), actions_port=free_port(), web_port=free_port(),
                       log_dir=base / "log", env=env)
@@ -64,7 +67,9 @@ def assistant(tmp_path_factory):
     servers.tracker_url = env["NPT_TRACKER_DATABASE_URL"]
     servers.secret = env["NPT_SECRET_KEY"].encode()
     servers.twilio = twilio
+    servers.telegram = telegram
     servers.env_used = env
     yield servers
     servers.stop()
     twilio.stop()
+    telegram.stop()

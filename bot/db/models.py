@@ -407,3 +407,27 @@ class SmsMessage(Base):
     last_error = Column(Text, nullable=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class ChannelUpdate(Base):
+    """An update received from a channel (Telegram's update_id): processed once."""
+
+    __tablename__ = "channel_updates"
+    __table_args__ = (UniqueConstraint("channel", "update_id",
+                                       name="uq_channel_updates_channel_update"),)
+
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(32), nullable=False)
+    update_id = Column(String(64), nullable=False)
+    received_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class ChatChoices(Base):
+    """The choices last offered in a chat; a button press says only its number."""
+
+    __tablename__ = "chat_choices"
+
+    channel = Column(String(32), primary_key=True)
+    chat_id = Column(String(64), primary_key=True)
+    buttons = Column(JSON, nullable=False)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)

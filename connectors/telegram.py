@@ -1,0 +1,283 @@
+"""Telegram, our own Rasa channel (`telegram`) on python-telegram-bot (ENGINEERING.md trap 3).
+
+POST /webhooks/telegram/webhook
+  - the X-Telegram-Bot-Api-Secret-Token header must be TELEGRAM_SECRET_TOKEN (403 otherwise);
+  - an update_id already seen is acknowledged and not processed again;
+  - text goes to Rasa; "/start" (with or without a deep-link parameter, kept in the message's
+    metadata as `start_parameter` for the prescripteur mode) starts the conversation; a button
+    press (callback query) is answered and becomes that choice's payload; a shared location
+    becomes `/inform_location{...}` for the place search; STOP / START are honoured before
+    anything else, as on SMS; voice notes, photos, stickers, files and edited messages get a
+    kind answer instead of an error.
+The bot is created inside the server's event loop, and start-up never calls Telegram (no
+`getMe`, no `setWebhook`): the assistant starts offline. Registering the webhook is a command:
+`npt telegram set-webhook`. Without TELEGRAM_BOT_TOKEN and TELEGRAM_SECRET_TOKEN the channel is
+off (its webhook answers 503) and a log line says so.
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.messages import text as say
+from bot.people import is_opted_out, record_opt_out
+from bot.people.privacy import clear_opt_out
+from bot.people.pseudonyms import channel_identity, person_key
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+MAX_TEXT = 1000
+TELEGRAM_LIMIT = 4096  # characters of one Telegram message
+STOP_WORDS = {"stop", "arret", "stop sms"}
+START_WORDS = {"start"}
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    token: str
+    secret: str
+    api_base_url: str  # e.g. https://api.telegram.org/bot (the token is appended)
+    public_url: str
+
+    @classmethod
+    def from_env(cls) -> "TelegramSettings":
+        def env(name: str) -> str:
+            return os.environ.get(name, "").strip()
+
+        return cls(env("TELEGRAM_BOT_TOKEN"), env("TELEGRAM_SECRET_TOKEN"),
+                   env("TELEGRAM_API_BASE_URL"), env("NPT_PUBLIC_URL").rstrip("/"))
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.token and self.secret)
+
+    def make_bot(self):
+        from telegram import Bot
+
+        if self.api_base_url:
+            return Bot(self.token, base_url=self.api_base_url.rstrip("/") + "/bot",
+                       base_file_url=self.api_base_url.rstrip("/") + "/file/bot")
+        return Bot(self.token)
+
+
+def key_of(chat_id: str) -> str:
+    return person_key(channel_identity(CHANNEL, str(chat_id)))
+
+
+def _keyboard(buttons: list[dict]):
+    """Inline buttons carrying only their number (Telegram allows 64 bytes of callback data)."""
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+    rows = [[InlineKeyboardButton(str(button.get("title") or f"Choix {number}")[:64],
+                                  callback_data=str(number))]
+            for number, button in enumerate(buttons, start=1)]
+    return InlineKeyboardMarkup(rows)
+
+
+class TelegramOutput(OutputChannel):
+    """Replies in the chat: text, inline buttons, the "share my location" button."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    def __init__(self, bot, retry_delays: tuple[float, ...] = (1.0, 4.0)):
+        self.bot = bot
+        self.retry_delays = retry_delays
+
+    async def _send(self, chat_id: str, text: str, reply_markup=None, force: bool = False) -> bool:
+        if not force and await asyncio.to_thread(is_opted_out, key_of(chat_id)):
+            log.info("Telegram message to an opted-out chat not sent")
+            return False
+        text = (text or "").strip()[:TELEGRAM_LIMIT] or "…"
+        for attempt in range(1 + len(self.retry_delays)):
+            try:
+                await self.bot.send_message(chat_id=int(chat_id), text=text,
+                                            reply_markup=reply_markup)
+                return True
+            except Exception as error:  # telegram.error.* and network errors: retried, logged
+                if attempt < len(self.retry_delays):
+                    log.warning("Telegram send failed (%s); retrying", error)
+                    await asyncio.sleep(self.retry_delays[attempt])
+                else:
+                    log.error("Telegram message not sent after %d attempts: %s", attempt + 1, error)
+        return False
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        from bot.messaging.channel_store import remember_choices
+
+        text = (message.get("text") or "").strip()
+        buttons = message.get("buttons") or message.get("quick_replies") or []
+        custom = message.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("data"), dict):
+            custom = custom["data"]  # actions send {"data": {...}} (what the web chat receives)
+        if isinstance(custom, dict) and custom.get("ask_location"):
+            from telegram import KeyboardButton, ReplyKeyboardMarkup
+
+            markup = ReplyKeyboardMarkup([[KeyboardButton(say("share_location"),
+                                                          request_location=True)]],
+                                         one_time_keyboard=True, resize_keyboard=True)
+            await self._send(recipient_id, text or custom.get("text") or say("share_location"),
+                             markup)
+            return
+        if message.get("image"):
+            text = f"{text}\n{message['image']}".strip()
+        if buttons:
+            await asyncio.to_thread(remember_choices, CHANNEL, recipient_id, buttons)
+            await self._send(recipient_id, text, _keyboard(buttons))
+        elif text:
+            await self._send(recipient_id, text)
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self._send(recipient_id, text)
+
+
+class TelegramInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls(TelegramSettings.from_env())
+
+    def __init__(self, settings: TelegramSettings):
+        self.settings = settings
+        self.bot = None  # made in the server's event loop (after_server_start)
+        self._tasks: set[asyncio.Task] = set()
+        if settings.enabled:
+            log.info("Telegram channel on")
+        else:
+            log.warning("Telegram channel off: set TELEGRAM_BOT_TOKEN and TELEGRAM_SECRET_TOKEN "
+                        "to switch it on")
+
+    def get_output_channel(self) -> OutputChannel:
+        if self.bot is None:
+            raise RuntimeError("the Telegram channel is off or not started")
+        return TelegramOutput(self.bot)
+
+    async def _handle(self, update, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        from unidecode import unidecode
+
+        from bot.messaging.channel_store import offered_choices
+
+        output = TelegramOutput(self.bot)
+        if update.callback_query is not None:
+            query = update.callback_query
+            try:
+                await query.answer()
+            except Exception as error:  # an old query: nothing to answer, the choice still counts
+                log.info("callback query not answered: %s", error)
+            if query.message is None:
+                return
+            chat_id = str(query.message.chat.id)
+            if await asyncio.to_thread(is_opted_out, key_of(chat_id)):
+                return
+            choices = await asyncio.to_thread(offered_choices, CHANNEL, chat_id)
+            data = (query.data or "").strip()
+            index = int(data) - 1 if data.isdigit() else -1
+            if 0 <= index < len(choices):
+                await on_new_message(UserMessage(choices[index].get("payload") or
+                                                 choices[index].get("title", ""), output,
+                                                 chat_id, input_channel=CHANNEL))
+            return
+        if update.edited_message is not None:
+            await output._send(str(update.edited_message.chat.id), say("telegram_edited"))
+            return
+        message = update.message
+        if message is None:  # channel posts, polls...: nothing a person said to us
+            return
+        chat_id = str(message.chat.id)
+        key = key_of(chat_id)
+        text = (message.text or "").strip()
+        word = " ".join("".join(c if c.isalpha() or c == " " else " "
+                                for c in unidecode(text).lower()).split())
+        if word in STOP_WORDS:
+            already = await asyncio.to_thread(is_opted_out, key)
+            await asyncio.to_thread(record_opt_out, key)
+            if not already:
+                await output._send(chat_id, say("telegram_stopped"), force=True)
+            return
+        if word in START_WORDS and not text.startswith("/"):
+            await asyncio.to_thread(clear_opt_out, key)
+            await output._send(chat_id, say("telegram_started"), force=True)
+            return
+        if await asyncio.to_thread(is_opted_out, key):
+            log.info("Telegram message from an opted-out chat: not answered")
+            return
+        metadata: dict = {}
+        if message.location is not None:
+            payload = "/inform_location" + json.dumps(
+                {"latitude": message.location.latitude, "longitude": message.location.longitude})
+            await on_new_message(UserMessage(payload, output, chat_id, input_channel=CHANNEL))
+            return
+        if not text:
+            await output._send(chat_id, say("telegram_no_text"))
+            return
+        if text.startswith("/start"):
+            parameter = text[len("/start"):].strip()[:64]
+            if parameter:
+                metadata["start_parameter"] = parameter
+            text = "/greet"
+        elif text.startswith("/"):
+            text = text[1:] or "aide"  # a command typed by hand is read as words, never a payload
+        await on_new_message(UserMessage(text[:MAX_TEXT], output, chat_id, input_channel=CHANNEL,
+                                         metadata=metadata or None))
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        from bot.messaging.channel_store import first_time
+
+        hook = Blueprint("telegram_webhook", __name__)
+
+        @hook.listener("after_server_start")
+        async def start_bot(app, loop) -> None:
+            if self.settings.enabled:
+                self.bot = self.settings.make_bot()  # its HTTP client lives in this loop
+
+        @hook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if self.bot else "off"})
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            from telegram import Update
+
+            if self.bot is None:
+                return response.text("Telegram channel off", status=503)
+            secret = request.headers.get("x-telegram-bot-api-secret-token", "")
+            if not hmac.compare_digest(secret.encode(), self.settings.secret.encode()):
+                log.warning("Telegram webhook: refused a request without the secret token")
+                return response.text("Forbidden", status=403)
+            try:
+                data = json.loads(request.body or b"")
+                update = Update.de_json(data, self.bot)
+            except Exception:  # not JSON, or not an update
+                return response.text("Bad update", status=400)
+            if update is None or not isinstance(data.get("update_id"), int):
+                return response.text("Bad update", status=400)
+            if not await asyncio.to_thread(first_time, CHANNEL, str(update.update_id)):
+                log.info("Telegram update %s seen again: not processed twice", update.update_id)
+                return response.json({"ok": True})
+            task = asyncio.create_task(self._safely(update, on_new_message))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return response.json({"ok": True})
+
+        return hook
+
+    async def _safely(self, update, on_new_message) -> None:
+        try:
+            await self._handle(update, on_new_message)
+        except Exception:
+            log.exception("Telegram update %s could not be processed", update.update_id)
