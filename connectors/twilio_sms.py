@@ -40,6 +40,8 @@ from bot.people.privacy import clear_opt_out
 from bot.people.pseudonyms import channel_identity, person_key
 
 log = logging.getLogger(__name__)
+# The twilio library logs every request's headers at INFO: keep the log for what matters.
+logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 CHANNEL = "twilio_sms"
 MAX_BODY = 1000  # characters read from one SMS (a long concatenated SMS is ~1 600)

@@ -46,6 +46,14 @@ def test_a_person_does_the_diagnostic_and_books_by_sms(assistant):
     reference = re.search(r"Votre référence : ([A-Z0-9]{6})", text).group(1)
     [(status,)] = rows(assistant.db_url, "select status from bookings where reference = ?", reference)
     assert status == "booked"
+    # The reminder goes out by SMS too, through the same channel.
+    from bot.messaging.rasa_push import push_intent
+
+    count = len(assistant.twilio.to(phone))
+    push_intent(phone, "twilio_sms", "EXTERNAL_reminder", {"reference": reference},
+                url=assistant.rasa_url, token=assistant.env["NPT_RASA_TOKEN"])
+    reminder = assistant.twilio.wait_for(phone, count + 1)[-1]["body"]
+    assert "rappel de votre rendez-vous" in reminder and reference in reminder
     # Everything sent is stored with its segments; no payload was ever shown to the person.
     sent = stored(assistant, phone, "out")
     assert len(sent) == len(assistant.twilio.to(phone))

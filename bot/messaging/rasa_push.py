@@ -13,6 +13,12 @@ import urllib.parse
 import urllib.request
 
 
+# Rasa's server does not percent-decode the conversation id of the path: characters that are
+# legal in a path as they are ("+" of a phone number, "@", ":"...) must be sent as they are, or
+# the message goes to a conversation named "%2B336..." (and an SMS to that "number").
+SENDER_SAFE = "+@:!$&'()*,;=-._~"
+
+
 class PushError(Exception):
     """Rasa did not take the message (down, refused, or no such channel)."""
 
@@ -33,7 +39,7 @@ def push_intent(sender_id: str, channel: str, intent: str, entities: dict | None
     if token:
         query["token"] = token
     address = (f"{(url or rasa_url()).rstrip('/')}/conversations/"
-               f"{urllib.parse.quote(sender_id, safe='')}/trigger_intent?"
+               f"{urllib.parse.quote(sender_id, safe=SENDER_SAFE)}/trigger_intent?"
                f"{urllib.parse.urlencode(query)}")
     body = json.dumps({"name": intent, "entities": entities or {}}).encode()
     request = urllib.request.Request(address, data=body, method="POST",
