@@ -31,6 +31,16 @@ def port_in_use(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def simulator_env(web_port: int) -> dict[str, str]:
+    """Settings that point the SMS channel at the web app's SMS simulator (no Twilio account):
+    made-up credentials, and the web app playing Twilio's API (bot/web/simulator.py)."""
+    return {"NPT_SMS_SIMULATOR": "1",
+            "TWILIO_ACCOUNT_SID": "AC" + secrets.token_hex(16),
+            "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
+            "TWILIO_FROM_NUMBER": "+33700000000",
+            "TWILIO_API_BASE_URL": f"http://127.0.0.1:{web_port}/sms-simulator/twilio"}
+
+
 @dataclass
 class Process:
     name: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import sqlite3
 import time
 
@@ -81,6 +82,18 @@ def test_a_person_does_the_diagnostic_and_books_on_telegram(assistant):
     [(count,)] = rows(assistant.db_url, "select count(*) from bookings where channel = 'telegram' "
                       "and first_name = 'Mariam' and status = 'booked'")
     assert count >= 1
+    # The reminder comes on Telegram too, through the same channel.
+    from bot.messaging.rasa_push import push_intent
+
+    reference = re.search(r"Votre référence : ([A-Z0-9]{6})", text).group(1)
+    before = len(assistant.telegram.sent_to(chat))
+    push_intent(str(chat), "telegram", "EXTERNAL_reminder", {"reference": reference},
+                url=assistant.rasa_url, token=assistant.env["NPT_RASA_TOKEN"])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(assistant.telegram.sent_to(chat)) == before:
+        time.sleep(0.1)
+    reminder = assistant.telegram.sent_to(chat)[-1]["text"]
+    assert "rappel de votre rendez-vous" in reminder and reference in reminder
 
 
 def test_a_request_without_the_secret_token_is_refused(assistant):

@@ -120,12 +120,16 @@ def create_app(socket_url: str | None = None, name: str | None = None) -> Sanic:
     from bot.web.backoffice.views import backoffice_blueprint
 
     app.blueprint(backoffice_blueprint())
+    # The SMS simulator (/sms-simulator), answering 404 unless NPT_SMS_SIMULATOR=1.
+    from bot.web.simulator import simulator_blueprint
+
+    app.blueprint(simulator_blueprint())
 
     @app.get("/<file_path:path>")
     async def static_file(request: Request, file_path: str) -> HTTPResponse:
         """Everything else in static/ (chat.css, chat.js, vendor/…), nothing outside it."""
-        if file_path == "backoffice/":  # the catch-all takes it before the blueprint's route
-            return response.redirect("/backoffice", status=301)
+        if file_path in ("backoffice/", "sms-simulator/"):  # the catch-all takes these before
+            return response.redirect("/" + file_path.rstrip("/"), status=301)  # the blueprints
         target = _static_target(file_path)
         if target is None:
             raise NotFound("Page introuvable.")
