@@ -157,3 +157,29 @@ def test_the_delivery_status_is_stored_from_a_signed_callback_only(assistant):
     assert answer.status_code == 204
     [(status,)] = rows(assistant.db_url, "select status from sms_messages where message_sid = ?", sid)
     assert status == "delivered"
+
+
+def test_aide_says_what_the_service_is_and_how_to_reach_a_human(assistant):
+    phone = new_phone()
+    received = exchange(assistant, phone, "AIDE", "quelques questions")
+    text = "\n".join(received)
+    assert "aide gratuite" in text and "01 70 772 372" in text, received
+
+
+@pytest.mark.parametrize("body", ["👍👍", "مرحبا، أحتاج مساعدة", "Здравствуйте", "x" * 3000])
+def test_emoji_other_alphabets_and_very_long_texts_get_an_answer(assistant, body):
+    phone = new_phone()
+    before = len(assistant.twilio.to(phone))
+    assert sms(assistant, phone, body).status_code == 200
+    answers = assistant.twilio.wait_for(phone, before + 1)
+    assert answers and all(m["body"].strip() for m in answers)
+    if len(body) > 1000:
+        assert any("très long" in m["body"] for m in answers)
+    [(status,)] = rows(assistant.db_url, "select status from sms_messages where phone = ? and "
+                       "direction = 'in'", phone)
+    deadline = time.monotonic() + 30
+    while status != "processed" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        [(status,)] = rows(assistant.db_url, "select status from sms_messages where phone = ? "
+                           "and direction = 'in'", phone)
+    assert status == "processed"
