@@ -3,6 +3,7 @@ the reminder (EXTERNAL_reminder) and a structure's cancellation (EXTERNAL_struct
 from __future__ import annotations
 
 import logging
+from abc import ABCMeta, abstractmethod
 from datetime import datetime
 from typing import Any, Dict, List, Text
 
@@ -23,50 +24,54 @@ def _reference(tracker: Tracker) -> str:
                      if e.get("entity") == "reference"), None) or "")
 
 
-class ActionSendReminder(Action):
+class _BookingNotice(Action, metaclass=ABCMeta):
+    """Says a message about a booking pushed by the scheduler, checked again at the last moment:
+    a booking no longer in the expected status, or a STOP sent since it was queued, means
+    silence."""
+
+    kind = ""  # for the log
+    wanted_status = ""
+    compose = staticmethod(compose_reminder)
+
+    @abstractmethod
+    def name(self) -> Text:
+        """Each notice is its own action (abstract here, so the SDK does not register this)."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        reference = _reference(tracker)
+        booking = await off_loop(find_booking, reference)
+        if booking is None or booking.status != self.wanted_status:
+            log.info("%s %s not said: booking gone or not %s", self.kind, reference,
+                     self.wanted_status)
+            return []
+        if await off_loop(is_opted_out, person_key_of(tracker)):
+            log.info("%s %s not said: the person sent STOP", self.kind, reference)
+            return []
+        today = datetime.now(booking.start.tzinfo).date()
+        dispatcher.utter_message(text=self.compose(
+            booking.first_name, booking.start, booking.place_name, booking.address,
+            booking.reference, today))
+        return []
+
+
+class ActionSendReminder(_BookingNotice):
+    """The reminder, the day before."""
+
+    kind, wanted_status = "reminder", "booked"
+    compose = staticmethod(compose_reminder)
+
     def name(self) -> Text:
         return "action_send_reminder"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        reference = _reference(tracker)
-        booking = await off_loop(find_booking, reference)
-        # Checked again at the last moment: a booking cancelled or a STOP sent since the
-        # reminder was claimed means silence.
-        if booking is None or booking.status != "booked":
-            log.info("reminder %s not said: booking gone or cancelled", reference)
-            return []
-        if await off_loop(is_opted_out, person_key_of(tracker)):
-            log.info("reminder %s not said: the person sent STOP", reference)
-            return []
-        today = datetime.now(booking.start.tzinfo).date()
-        dispatcher.utter_message(text=compose_reminder(
-            booking.first_name, booking.start, booking.place_name, booking.address,
-            booking.reference, today))
-        return []
 
-
-class ActionTellStructureCancelled(Action):
+class ActionTellStructureCancelled(_BookingNotice):
     """The structure cancelled the booking (back-office): the person is told, unless they sent
     STOP since, or erased their data (then the booking has no sender any more)."""
 
+    kind, wanted_status = "cancellation", "cancelled"
+    compose = staticmethod(compose_cancellation)
+
     def name(self) -> Text:
         return "action_tell_structure_cancelled"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        reference = _reference(tracker)
-        booking = await off_loop(find_booking, reference)
-        if booking is None or booking.status != "cancelled":
-            log.info("cancellation %s not said: booking gone or not cancelled", reference)
-            return []
-        if await off_loop(is_opted_out, person_key_of(tracker)):
-            log.info("cancellation %s not said: the person sent STOP", reference)
-            return []
-        today = datetime.now(booking.start.tzinfo).date()
-        dispatcher.utter_message(text=compose_cancellation(
-            booking.first_name, booking.start, booking.place_name, booking.address,
-            booking.reference, today))
-        return []

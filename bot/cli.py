@@ -182,24 +182,32 @@ def _partners_closure_add(args) -> int:
     return 0
 
 
+def _place_pk(ref: str | None, url: str | None) -> int | None:
+    """The database is ready, and the number of the place PLACE_REF names (None for no ref).
+    PartnersError (PlaceNotFound) says what is wrong."""
+    from bot.booking.partners import PlaceNotFound, check_database, resolve_place
+    from bot.db.session import session_scope
+
+    check_database(url)
+    if not ref:
+        return None
+    with session_scope(url) as session:
+        place = resolve_place(session, ref)
+        if place is None:
+            raise PlaceNotFound(f"no place {ref!r} (give SOURCE:ID, for example "
+                                f"france-services-2024-08-01:435, or the place's number)")
+        return place.pk
+
+
 @_database_errors
 def _bookings_list(args) -> int:
     from bot.booking import upcoming_bookings
-    from bot.booking.partners import PartnersError, check_database, resolve_place
-    from bot.db.session import session_scope
+    from bot.booking.partners import PartnersError
 
     try:
-        check_database(args.url)
+        place_pk = _place_pk(args.place, args.url)
     except PartnersError as error:
         return _fail(str(error))
-    place_pk = None
-    if args.place:
-        with session_scope(args.url) as session:
-            place = resolve_place(session, args.place)
-            if place is None:
-                return _fail(f"no place {args.place!r} (give SOURCE:ID, for example "
-                             f"france-services-2024-08-01:435, or the place's number)")
-            place_pk = place.pk
     bookings = upcoming_bookings(place_pk, url=args.url)
     if not bookings:
         print("no upcoming booking")

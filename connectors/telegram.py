@@ -30,8 +30,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.messages import text as say
-from bot.people import is_opted_out, record_opt_out
-from bot.people.privacy import clear_opt_out
+from connectors.background import BackgroundTasks
+from bot.people import is_opted_out
+from bot.people.opt_words import apply_opt_word, opt_word
 from bot.people.pseudonyms import channel_identity, person_key
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 MAX_TEXT = 1000
 TELEGRAM_LIMIT = 4096  # characters of one Telegram message
-STOP_WORDS = {"stop", "arret", "stop sms"}
-START_WORDS = {"start"}
+CONFIRMATIONS = {"stop": "telegram_stopped", "start": "telegram_started"}  # data/messages.yml
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ class TelegramInput(InputChannel):
     def __init__(self, settings: TelegramSettings):
         self.settings = settings
         self.bot = None  # made in the server's event loop (after_server_start)
-        self._tasks: set[asyncio.Task] = set()
+        self.background = BackgroundTasks()
         if settings.enabled:
             log.info("Telegram channel on")
         else:
@@ -168,8 +168,6 @@ class TelegramInput(InputChannel):
         return TelegramOutput(self.bot)
 
     async def _handle(self, update, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        from unidecode import unidecode
-
         from bot.messaging.channel_store import offered_choices
 
         output = TelegramOutput(self.bot)
@@ -201,17 +199,12 @@ class TelegramInput(InputChannel):
         chat_id = str(message.chat.id)
         key = key_of(chat_id)
         text = (message.text or "").strip()
-        word = " ".join("".join(c if c.isalpha() or c == " " else " "
-                                for c in unidecode(text).lower()).split())
-        if word in STOP_WORDS:
-            already = await asyncio.to_thread(is_opted_out, key)
-            await asyncio.to_thread(record_opt_out, key)
-            if not already:
-                await output._send(chat_id, say("telegram_stopped"), force=True)
-            return
-        if word in START_WORDS and not text.startswith("/"):
-            await asyncio.to_thread(clear_opt_out, key)
-            await output._send(chat_id, say("telegram_started"), force=True)
+        word = opt_word(text)
+        if word == "start" and text.startswith("/"):
+            word = None  # "/start" is Telegram's own first message, not START after a STOP
+        if word is not None:
+            if await asyncio.to_thread(apply_opt_word, key, word):
+                await output._send(chat_id, say(CONFIRMATIONS[word]), force=True)
             return
         if await asyncio.to_thread(is_opted_out, key):
             log.info("Telegram message from an opted-out chat: not answered")
@@ -269,9 +262,7 @@ class TelegramInput(InputChannel):
             if not await asyncio.to_thread(first_time, CHANNEL, str(update.update_id)):
                 log.info("Telegram update %s seen again: not processed twice", update.update_id)
                 return response.json({"ok": True})
-            task = asyncio.create_task(self._safely(update, on_new_message))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.background.spawn(self._safely(update, on_new_message))
             return response.json({"ok": True})
 
         return hook

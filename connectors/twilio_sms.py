@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
@@ -32,11 +31,11 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from unidecode import unidecode
 
 from bot.messages import text as say
-from bot.people import is_opted_out, record_opt_out
-from bot.people.privacy import clear_opt_out
+from connectors.background import BackgroundTasks
+from bot.people import is_opted_out
+from bot.people.opt_words import apply_opt_word, opt_word
 from bot.people.pseudonyms import channel_identity, person_key
 
 log = logging.getLogger(__name__)
@@ -45,9 +44,8 @@ logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 CHANNEL = "twilio_sms"
 MAX_BODY = 1000  # characters read from one SMS (a long concatenated SMS is ~1 600)
+CONFIRMATIONS = {"stop": "sms_stopped", "start": "sms_started"}  # data/messages.yml
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-STOP_WORDS = {"stop", "arret", "stop sms", "stopsms", "unsubscribe"}
-START_WORDS = {"start", "unstop"}
 
 
 @dataclass(frozen=True)
@@ -75,11 +73,6 @@ class SmsSettings:
     @property
     def enabled(self) -> bool:
         return bool(self.account_sid and self.auth_token and self.from_number)
-
-
-def keyword(body: str) -> str:
-    """"Stop", " ARRÊT ", "stop sms" -> "stop" / "arret" / "stop sms"; the rest lower-cased."""
-    return " ".join(re.sub(r"[^a-z ]", " ", unidecode(body or "").lower()).split())
 
 
 def key_of(phone: str) -> str:
@@ -201,7 +194,7 @@ class TwilioSmsInput(InputChannel):
     def __init__(self, settings: SmsSettings):
         self.settings = settings
         self.sender = SmsSender(settings) if settings.enabled else None
-        self._tasks: set[asyncio.Task] = set()
+        self.background = BackgroundTasks()
         if settings.enabled:
             log.info("SMS channel on (Twilio, from %s)", settings.from_number)
         else:
@@ -230,15 +223,10 @@ class TwilioSmsInput(InputChannel):
         key = key_of(phone)
         try:
             await asyncio.to_thread(set_status, message_id, "processing")
-            word = keyword(body)
-            if word in STOP_WORDS:
-                already = await asyncio.to_thread(is_opted_out, key)
-                await asyncio.to_thread(record_opt_out, key)
-                if not already:  # one confirmation, not one per STOP
-                    await self.sender.send(phone, say("sms_stopped"), force=True)
-            elif word in START_WORDS:
-                await asyncio.to_thread(clear_opt_out, key)
-                await self.sender.send(phone, say("sms_started"), force=True)
+            word = opt_word(body)
+            if word is not None:
+                if await asyncio.to_thread(apply_opt_word, key, word):
+                    await self.sender.send(phone, say(CONFIRMATIONS[word]), force=True)
             elif await asyncio.to_thread(is_opted_out, key):
                 log.info("SMS from an opted-out number: not answered (START lets it in again)")
             elif not body.strip():
@@ -276,10 +264,8 @@ class TwilioSmsInput(InputChannel):
             for record in left:
                 if record.phone is None:  # erased since (SUPPRIMER)
                     continue
-                task = asyncio.create_task(self._process(record.id, record.phone,
-                                                         record.body or "", on_new_message))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self.background.spawn(self._process(record.id, record.phone, record.body or "",
+                                                    on_new_message))
 
         @hook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -301,10 +287,7 @@ class TwilioSmsInput(InputChannel):
             if message_id is None:
                 log.info("SMS %s received again: already stored, not processed twice", sid)
             else:
-                task = asyncio.create_task(self._process(message_id, phone, body,
-                                                         on_new_message))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self.background.spawn(self._process(message_id, phone, body, on_new_message))
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
         @hook.route("/status", methods=["POST"])

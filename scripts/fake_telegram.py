@@ -7,14 +7,15 @@ import itertools
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
+
+from scripts.fake_api import JsonHandler, LoopbackServer
 
 BOT_TOKEN = "123456:fake-telegram-token"
 SECRET_TOKEN = "fake-telegram-secret"
 
 
-class FakeTelegram:
+class FakeTelegram(LoopbackServer):
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict]] = []
         self.failures_left = 0
@@ -22,10 +23,7 @@ class FakeTelegram:
         self._ids = itertools.count(1)
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
+        class Handler(JsonHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode() if length else ""
@@ -58,25 +56,7 @@ class FakeTelegram:
                     result = True
                 self._answer(200, {"ok": True, "result": result})
 
-            def _answer(self, status: int, payload: dict) -> None:
-                body = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self) -> "FakeTelegram":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
 
     def env(self) -> dict[str, str]:
         return {"TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_SECRET_TOKEN": SECRET_TOKEN,

@@ -3,19 +3,19 @@ TWILIO_API_BASE_URL) and it records every message the assistant sends. It can be
 the next requests, to test retries."""
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
+
+from scripts.fake_api import JsonHandler, LoopbackServer
 
 ACCOUNT_SID = "AC" + "0" * 31 + "1"
 AUTH_TOKEN = "fake-twilio-auth-token"
 FROM_NUMBER = "+33700000001"
 
 
-class FakeTwilio:
+class FakeTwilio(LoopbackServer):
     def __init__(self) -> None:
         self.sent: list[dict] = []
         self.failures_left = 0
@@ -23,10 +23,7 @@ class FakeTwilio:
         self._lock = threading.Lock()
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:  # quiet
-                pass
-
+        class Handler(JsonHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
@@ -50,25 +47,7 @@ class FakeTwilio:
                                    "body": form.get("Body"), "num_segments": "1",
                                    "direction": "outbound-api", "uri": expected})
 
-            def _answer(self, status: int, payload: dict) -> None:
-                body = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self) -> "FakeTwilio":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
 
     def env(self) -> dict[str, str]:
         return {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,

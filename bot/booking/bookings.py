@@ -27,8 +27,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -38,7 +36,7 @@ from bot.booking.errors import (AlreadyBooked, BookingError, BookingNotActive, B
 from bot.booking.rules import BookingRules, booking_rules
 from bot.booking.slots import AgendaPlan, check_slot
 from bot.db.models import Agenda, Booking as BookingRow, Place, Reminder, SlotSeats
-from bot.db.session import session_scope
+from bot.db.session import session_scope, upsert_insert
 from bot.referrals.core import ReferralStatus, check_diagnosis, create_referral, follow_booking
 from bot.reminders.store import (ReminderStatus, cancel_for_booking, schedule,
                                  schedule_cancellation_notice)
@@ -118,19 +116,10 @@ def _retrying(work):
             _time.sleep(0.05 * (attempt + 1))
 
 
-def _insert_ignore(session: Session):
-    name = session.get_bind().dialect.name
-    if name == "sqlite":
-        return sqlite_insert(SlotSeats)
-    if name == "postgresql":
-        return postgresql_insert(SlotSeats)
-    return None
-
-
 def _take_seat(session: Session, plan: AgendaPlan, start: datetime) -> int | None:
     """Take one seat of the slot of `plan` at `start` (aware); its slot_seats id, or None if full."""
     start_db = to_db(start)
-    insert = _insert_ignore(session)
+    insert = upsert_insert(session, SlotSeats)
     if insert is not None:
         session.execute(insert.values(agenda_id=plan.id, start=start_db, taken=0)
                         .on_conflict_do_nothing(index_elements=["agenda_id", "start"]))

@@ -35,6 +35,21 @@ def _engine(url: str) -> Engine:
     return engine
 
 
+def upsert_insert(session: Session, table):
+    """An INSERT of `table` that can take `.on_conflict_do_nothing(...)`: the dialect's own
+    (SQLite, PostgreSQL); None on another database, where the caller inserts plainly."""
+    name = session.get_bind().dialect.name
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+
+        return insert(table)
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        return insert(table)
+    return None
+
+
 @contextmanager
 def session_scope(url: str | None = None) -> Iterator[Session]:
     """A transaction: committed when the block ends, rolled back on error."""

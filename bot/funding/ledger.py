@@ -36,15 +36,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from sqlalchemy import case, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.booking.bookings import _retrying
 from bot.booking.calendar import aware, from_db, local, now_paris, to_db
 from bot.db.models import Booking as BookingRow
 from bot.db.models import FundingAdjustment, FundingEntry, FundingYear, Referral
-from bot.db.session import session_scope
+from bot.db.session import session_scope, upsert_insert
 from bot.funding.errors import (InvalidAccompanimentDate, InvalidTransition, NotAllowed,
                                 ReferralNotFound, UnknownYear, YearValidated)
 from bot.funding.persons import canonical_key, merge_map, resolve
@@ -160,18 +158,9 @@ class ReferralView:
 
 # -- locks -----------------------------------------------------------------------------------
 
-def _insert_ignore(session: Session, table):
-    name = session.get_bind().dialect.name
-    if name == "sqlite":
-        return sqlite_insert(table)
-    if name == "postgresql":
-        return postgresql_insert(table)
-    return None
-
-
 def lock_year(session: Session, year: int, moment_db: datetime) -> FundingYear:
     """The `funding_years` row of `year`, made if missing and locked until the transaction ends."""
-    insert = _insert_ignore(session, FundingYear)
+    insert = upsert_insert(session, FundingYear)
     if insert is not None:
         session.execute(insert.values(year=year, updated_at=moment_db)
                         .on_conflict_do_nothing(index_elements=["year"]))

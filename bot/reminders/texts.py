@@ -19,24 +19,28 @@ def say_when(start: datetime, today: date) -> str:
     return f"le {when}"
 
 
+def _compose(template: str, first_name: str | None, start: datetime, place: str, address: str,
+             reference: str, today: date) -> str:
+    first_name = (first_name or "").strip()
+    return template.format(greeting=f"Bonjour {first_name}" if first_name else "Bonjour",
+                           when=say_when(start, today), place=place, address=address,
+                           reference=reference)
+
+
 def compose_reminder(first_name: str | None, start: datetime, place: str, address: str,
                      reference: str, today: date) -> str:
     """The reminder of an appointment at `start`, as said on `today`."""
-    first_name = (first_name or "").strip()
-    return booking_rules().reminder_text.format(
-        greeting=f"Bonjour {first_name}" if first_name else "Bonjour",
-        when=say_when(start, today), place=place, address=address, reference=reference)
-
-
-def reminder_text(job: ReminderJob) -> str:
-    return compose_reminder(job.first_name, job.start, job.place_name, job.address,
-                            job.reference, job.claimed_at.date())
+    return _compose(booking_rules().reminder_text, first_name, start, place, address,
+                    reference, today)
 
 
 def compose_cancellation(first_name: str | None, start: datetime, place: str, address: str,
                          reference: str, today: date) -> str:
     """What the person reads when the structure cancelled their appointment at `start`."""
-    first_name = (first_name or "").strip()
-    return booking_rules().cancelled_by_structure_text.format(
-        greeting=f"Bonjour {first_name}" if first_name else "Bonjour",
-        when=say_when(start, today), place=place, address=address, reference=reference)
+    return _compose(booking_rules().cancelled_by_structure_text, first_name, start, place,
+                    address, reference, today)
+
+
+def reminder_text(job: ReminderJob) -> str:
+    return compose_reminder(job.first_name, job.start, job.place_name, job.address,
+                            job.reference, job.claimed_at.date())

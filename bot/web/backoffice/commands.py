@@ -23,23 +23,14 @@ def _read_password(args) -> str:
 
 
 def _create(args) -> int:
-    from bot.booking.partners import PartnersError, check_database, resolve_place
-    from bot.cli import _fail
-    from bot.db.session import session_scope
+    from bot.booking.partners import PartnersError
+    from bot.cli import _fail, _place_pk
     from bot.web.backoffice.accounts import AccountError, create_account
 
     try:
-        check_database(args.url)
+        place_pk = _place_pk(args.place, args.url)
     except PartnersError as error:
         return _fail(str(error))
-    place_pk = None
-    if args.place:
-        with session_scope(args.url) as session:
-            place = resolve_place(session, args.place)
-            if place is None:
-                return _fail(f"no place {args.place!r} (give SOURCE:ID, for example "
-                             f"france-services-2024-08-01:435, or the place's number)")
-            place_pk = place.pk
     try:
         password = _read_password(args)
         account = create_account(email=args.email, display_name=args.name, role=args.role,

@@ -157,7 +157,8 @@ def _login_slots() -> asyncio.Semaphore:
 
 
 def login_required(admin: bool = False):
-    """The page needs a session (and the admin role); POSTs need the CSRF token too."""
+    """The page needs a session (and the admin role); POSTs need the CSRF token too; a route
+    with a `place_pk` is for that place's staff (or an admin) only."""
     def decorator(handler):
         @wraps(handler)
         async def wrapped(request: Request, *args, **kwargs):
@@ -177,6 +178,10 @@ def login_required(admin: bool = False):
                                 active.account.id, request.path)
                     return _forbidden("La demande n'a pas pu être vérifiée. Rechargez la page "
                                       "et recommencez.")
+            # A page or action of one place (/places/<place_pk>/...): its staff or an admin.
+            place_pk = kwargs.get("place_pk")
+            if place_pk is not None and not active.account.may_see_place(place_pk):
+                return _forbidden()
             request.ctx.session = active
             return await handler(request, active, *args, **kwargs)
         return wrapped
@@ -291,8 +296,6 @@ def backoffice_blueprint() -> Blueprint:
     @bp.get("/places/<place_pk:int>")
     @login_required()
     async def place_page(request: Request, active: ActiveSession, place_pk: int) -> HTTPResponse:
-        if not active.account.may_see_place(place_pk):
-            return _forbidden()
         return await structure_page(request, active, place_pk)
 
     def _back(active: ActiveSession, place_pk: int) -> str:
@@ -368,8 +371,6 @@ def backoffice_blueprint() -> Blueprint:
                           agenda_id: int) -> HTTPResponse:
         from bot.booking.agenda_edit import AgendaEditError, update_agenda
 
-        if not active.account.may_see_place(place_pk):
-            return _forbidden()
         typed = {"agenda_id": agenda_id, "hours": _field(request, "hours"),
                  "slot_minutes": _field(request, "slot_minutes"), "seats": _field(request, "seats")}
         try:
@@ -384,8 +385,6 @@ def backoffice_blueprint() -> Blueprint:
     @bp.get("/places/<place_pk:int>/agenda")
     @login_required()
     async def agenda(request: Request, active: ActiveSession, place_pk: int) -> HTTPResponse:
-        if not active.account.may_see_place(place_pk):
-            return _forbidden()
         return await agenda_page(request, active, place_pk)
 
     @bp.post("/places/<place_pk:int>/closures")
@@ -394,8 +393,6 @@ def backoffice_blueprint() -> Blueprint:
         from bot.booking.partners import PartnersError
         from bot.booking.partners import add_closure as add
 
-        if not active.account.may_see_place(place_pk):
-            return _forbidden()
         back = f"/places/{place_pk}/agenda"
         try:
             start = date.fromisoformat(_field(request, "start"))
@@ -423,8 +420,6 @@ def backoffice_blueprint() -> Blueprint:
                              closure_id: int) -> HTTPResponse:
         from bot.web.backoffice.places import remove_operator_closure
 
-        if not active.account.may_see_place(place_pk):
-            return _forbidden()
         removed = await _run(remove_operator_closure, place_pk, closure_id)
         if not removed:
             return _not_found()
