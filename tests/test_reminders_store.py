@@ -14,7 +14,7 @@ from bot.booking import cancel, forget_contact, move
 from bot.people import record_opt_out
 from bot.people.privacy import clear_opt_out
 from bot.reminders import (ReminderStatus, claim_due, due_reminders, mark_failed, mark_sent,
-                           reminder_counts, reminder_text, reminders_of_booking)
+                           mark_uncertain, reminder_counts, reminder_text, reminders_of_booking)
 from tests.test_booking import BOBIGNY, NOW, PARIS_12, at, book_for, demo, place_pk  # noqa: F401
 
 # GSM 03.38 basic character set: an SMS made only of these stays at 160 characters a segment.
@@ -110,6 +110,21 @@ def test_a_failed_send_is_retried_then_given_up_after_three_attempts(demo):
     [record] = reminders_of_booking(booking.id)
     assert (record.status, record.attempts, record.last_error) == (ReminderStatus.FAILED, 3, "provider error 3")
     assert mark_failed(record.id, "again", now) is None and not mark_sent(record.id, now)
+
+
+def test_a_reminder_that_may_have_gone_out_is_never_handed_out_again(demo):
+    booking = book_for("maybe", place_pk(PARIS_12), at(3, 10))
+    [job] = claim_due(EVENING_BEFORE)
+    assert mark_uncertain(job.reminder_id, "no answer within 30 s", EVENING_BEFORE)
+    assert not mark_uncertain(job.reminder_id, "again", EVENING_BEFORE)
+    for later in (timedelta(minutes=16), timedelta(minutes=45), timedelta(hours=3)):
+        assert claim_due(EVENING_BEFORE + later) == []
+    assert mark_failed(job.reminder_id, "late", EVENING_BEFORE) is None
+    assert not mark_sent(job.reminder_id, EVENING_BEFORE)
+    [record] = reminders_of_booking(booking.id)
+    assert (record.status, record.attempts, record.last_error) == (
+        ReminderStatus.UNCERTAIN, 1, "no answer within 30 s")
+    assert reminder_counts() == {"uncertain": 1}
 
 
 def test_a_claim_abandoned_by_a_dead_sender_is_handed_out_again(demo):

@@ -4,8 +4,11 @@ Each due reminder is claimed first (a second sender never gets the same one), th
 into the person's conversation as the external intent `EXTERNAL_reminder` (or
 `EXTERNAL_structure_cancelled` when a structure cancelled the booking): the action
 `action_send_reminder` (`action_tell_structure_cancelled`) says it on the person's channel,
-like any reply. A reminder is marked
-sent only when Rasa took it; a failure is retried by the next round (bot/reminders).
+like any reply. A reminder is sent at most once: it is marked sent when Rasa took it; a push
+Rasa certainly did not take (no connection, an error status) is retried by a later round
+(bot/reminders); a push that may have gone out all the same (no answer within the timeout, the
+connection broke after the request was sent) is marked `uncertain`, never retried, and logged
+as a warning for the operator.
 """
 from __future__ import annotations
 
@@ -14,8 +17,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from bot.messaging.rasa_push import PushError, push_intent, rasa_url
-from bot.reminders import claim_due, mark_failed, mark_sent
+from bot.messaging.rasa_push import DEFAULT_TIMEOUT, PushError, push_intent, rasa_url
+from bot.reminders import claim_due, mark_failed, mark_sent, mark_uncertain
 from bot.reminders.store import REMINDER, STRUCTURE_CANCELLED
 
 log = logging.getLogger(__name__)
@@ -28,7 +31,8 @@ INTENTS = {REMINDER: REMINDER_INTENT, STRUCTURE_CANCELLED: "EXTERNAL_structure_c
 @dataclass
 class SendReport:
     sent: int = 0
-    failed: int = 0
+    failed: int = 0  # certainly not sent: retried by a later round (or given up)
+    uncertain: int = 0  # may have been sent: never retried, for the operator to check
     errors: list[str] = field(default_factory=list)
 
 
@@ -42,19 +46,26 @@ def rasa_is_up(url: str | None = None) -> bool:
 
 def send_due_reminders(now: datetime | None = None, url: str | None = None,
                        rasa: str | None = None, token: str | None = None,
-                       limit: int = 50) -> SendReport:
-    """Send every reminder due at `now`; returns what was sent and what failed."""
+                       limit: int = 50, timeout: float = DEFAULT_TIMEOUT) -> SendReport:
+    """Send every reminder due at `now`; returns what was sent, what failed and what may have
+    been sent (`timeout`: how long a push may wait for Rasa's answer)."""
     now = now or datetime.now(timezone.utc)
     report = SendReport()
     for job in claim_due(now, limit=limit, url=url):
         try:
             push_intent(job.sender_id, job.channel, INTENTS[job.kind],
-                        {"reference": job.reference}, url=rasa, token=token)
+                        {"reference": job.reference}, url=rasa, token=token, timeout=timeout)
         except PushError as error:
+            report.errors.append(f"{job.reference}: {error}")
+            if error.maybe_delivered:
+                mark_uncertain(job.id, str(error), now, url=url)
+                report.uncertain += 1
+                log.warning("reminder %s (id %s) may have been sent: marked uncertain, it will "
+                            "not be retried automatically (%s)", job.reference, job.id, error)
+                continue
             mark_failed(job.id, str(error), now, url=url)
             report.failed += 1
-            report.errors.append(f"{job.reference}: {error}")
-            log.warning("reminder %s not sent: %s", job.reference, error)
+            log.warning("reminder %s not sent (retried later): %s", job.reference, error)
             continue
         mark_sent(job.id, now, url=url)
         report.sent += 1

@@ -6,6 +6,10 @@ the same reminder, on SQLite (one writer at a time) as on PostgreSQL (the second
 the first's row lock, then finds the status changed). A claim not marked sent or failed within
 `reminder_claim_timeout_minutes` (the sender died) is handed out again, as a new attempt: only a
 crash between the provider accepting the message and `mark_sent` can then repeat it.
+
+A send that may have gone out although it failed (the push timed out, or its connection broke
+after the request was sent) is marked `uncertain` (`mark_uncertain`): never retried
+automatically, counted by `npt reminders list`, for the operator to look at.
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ class ReminderStatus(str, Enum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    UNCERTAIN = "uncertain"  # may have been delivered: never retried automatically
     SKIPPED_OPT_OUT = "skipped_opt_out"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
@@ -213,6 +218,20 @@ def mark_failed(reminder_id: int, error: str, now: datetime | None = None,
             .values(status=status.value, due_at=due, last_error=str(error)[:500], updated_at=now_db)
             .execution_options(synchronize_session=False)).rowcount
         return status if done == 1 else None
+
+
+def mark_uncertain(reminder_id: int, error: str, now: datetime | None = None,
+                   url: str | None = None) -> bool:
+    """The send may have gone out (no answer after the request was sent): the reminder becomes
+    `uncertain` and is never handed out again. False when it was not claimed."""
+    now_db = to_db(aware(now, "now") if now is not None else now_paris())
+    with session_scope(url) as session:
+        return session.execute(
+            update(Reminder).where(Reminder.id == reminder_id,
+                                   Reminder.status == ReminderStatus.SENDING.value)
+            .values(status=ReminderStatus.UNCERTAIN.value, last_error=str(error)[:500],
+                    updated_at=now_db)
+            .execution_options(synchronize_session=False)).rowcount == 1
 
 
 def reminder_counts(url: str | None = None) -> dict[str, int]:
