@@ -1,22 +1,82 @@
-"""Settings from the environment (a `.env` file for local runs is read by the Makefile)."""
+"""Settings from the environment (a `.env` file for local runs is read by the Makefile).
+
+Importing this module makes the files and folders the process creates its user's only (umask
+077: files 0600, folders 0700): databases, keys and logs hold personal data. The project's var/
+folder is kept 0700.
+"""
 from __future__ import annotations
 
 import logging
 import os
 import secrets
+import stat
 from pathlib import Path
 
 from bot.paths import VAR_DIR
 
 log = logging.getLogger(__name__)
 
+PRIVATE_UMASK = 0o077
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+
+# Early, before anything is created: what a stricter umask already forbids stays forbidden.
+os.umask(os.umask(PRIVATE_UMASK) | PRIVATE_UMASK)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """chmod `path` to `mode` when it is ours and more open than that (never raises)."""
+    try:
+        info = path.stat()
+        if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) & ~mode:
+            os.chmod(path, stat.S_IMODE(info.st_mode) & mode)
+    except OSError:
+        pass
+
+
+def private_dir(path: Path) -> Path:
+    """`path` as a folder, made (with its missing parents) readable by this user only."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    return path
+
+
+def var_dir() -> Path:
+    """The project's var/ folder (databases, local key, logs), made or kept 0700."""
+    private_dir(VAR_DIR)
+    _tighten(VAR_DIR, PRIVATE_DIR_MODE)
+    return VAR_DIR
+
+
+def private_file(path: Path) -> Path:
+    """`path` as a file readable and writable by this user only (0600): made empty when it does
+    not exist (an empty file is a valid SQLite database), tightened when it is more open."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        _tighten(path, PRIVATE_FILE_MODE)
+    else:
+        os.close(fd)
+    return path
+
+
+if VAR_DIR.is_dir():
+    _tighten(VAR_DIR, PRIVATE_DIR_MODE)
+
+
+def trust_proxy() -> bool:
+    """`NPT_TRUST_PROXY=1`: the web app is reached through one reverse proxy that appends the
+    client's address to X-Forwarded-For (that address then counts, not the proxy's)."""
+    return os.environ.get("NPT_TRUST_PROXY", "").strip() == "1"
+
 
 def _url(variable: str, sqlite_file: str) -> str:
     url = os.environ.get(variable, "").strip()
     if url:
         return url
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{VAR_DIR / sqlite_file}"
+    path = private_file(var_dir() / sqlite_file)
+    return f"sqlite:///{path}"
 
 
 def database_url() -> str:
@@ -25,7 +85,8 @@ def database_url() -> str:
 
 
 def tracker_database_url() -> str:
-    """Where Rasa keeps conversations: `NPT_TRACKER_DATABASE_URL`, or SQLite under var/."""
+    """Where Rasa keeps conversations: `NPT_TRACKER_DATABASE_URL`, or SQLite under var/ (made
+    0600 here, before Rasa opens it)."""
     return _url("NPT_TRACKER_DATABASE_URL", "tracker.db")
 
 
@@ -38,13 +99,16 @@ def secret_key() -> bytes:
     value = os.environ.get("NPT_SECRET_KEY", "").strip()
     if value:
         return value.encode("utf-8")
-    path = Path(os.environ.get("NPT_SECRET_KEY_FILE", VAR_DIR / "secret.key"))
+    named = os.environ.get("NPT_SECRET_KEY_FILE", "").strip()
+    path = Path(named) if named else var_dir() / "secret.key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        private_dir(path.parent)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
         log.warning("NPT_SECRET_KEY is not set: made a local key in %s (development only)", path)
+    else:
+        _tighten(path, PRIVATE_FILE_MODE)
     return path.read_text().strip().encode("utf-8")
 
 

@@ -1,4 +1,8 @@
-"""Engine and sessions (SQLAlchemy 1.4, 2.0-style API); migrations with Alembic."""
+"""Engine and sessions (SQLAlchemy 1.4, 2.0-style API); migrations with Alembic.
+
+A SQLite database file is made (or kept) 0600 before its engine first connects: it holds
+personal data. Its -wal and -shm files get the same mode from SQLite.
+"""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -7,10 +11,10 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import database_url
+from bot.config import database_url, private_file
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -20,8 +24,29 @@ def get_engine(url: str | None = None) -> Engine:
     return _engine(url or database_url())
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for another database, or an in-memory one)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if not database or database == ":memory:" or database.startswith("file:") \
+            or parsed.query.get("mode") == "memory":
+        return None
+    return Path(database)
+
+
+def private_sqlite_file(url: str) -> None:
+    """Make the file of a SQLite URL 0600 (created empty when missing) before SQLite opens it;
+    nothing for another database. Its folder must exist."""
+    path = sqlite_file(url)
+    if path is not None and path.parent.is_dir():
+        private_file(path)
+
+
 @lru_cache(maxsize=8)
 def _engine(url: str) -> Engine:
+    private_sqlite_file(url)
     engine = create_engine(url, future=True, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
@@ -78,6 +103,8 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
     """Bring the database schema to `revision` (creating the database file if needed)."""
     from alembic import command
 
+    url = url or database_url()
+    private_sqlite_file(url)  # alembic opens its own engine
     command.upgrade(alembic_config(url), revision)
 
 
