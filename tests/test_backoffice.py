@@ -17,7 +17,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 import requests
-from sqlalchemy import select
+import requests.adapters
+from sqlalchemy import select, text
 
 from bot.booking import book, free_slots
 from bot.booking.calendar import now_paris
@@ -118,14 +119,42 @@ def site(tmp_path_factory):
         os.environ["NPT_DATABASE_URL"] = previous
 
 
-def login(site, email: str, password: str = PASSWORD) -> requests.Session:
+class FromAddress(requests.adapters.HTTPAdapter):
+    """Connections from another loopback address (127.0.0.2, ...): another person's computer."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def login(site, email: str, password: str = PASSWORD, *, source: str | None = None,
+          headers: dict | None = None) -> requests.Session:
     browser = requests.Session()
+    if source:
+        browser.mount("http://", FromAddress(source))
     page = browser.get(site.root + "/backoffice/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    began = time.monotonic()
     answer = browser.post(site.root + "/backoffice/login", allow_redirects=False,
-                          data={"csrf_token": token, "email": email, "password": password})
-    browser.last_login = answer
+                          data={"csrf_token": token, "email": email, "password": password},
+                          headers=headers or {})
+    browser.last_login, browser.took = answer, time.monotonic() - began
     return browser
+
+
+REFUSED = ("Adresse e-mail ou mot de passe incorrect. Après plusieurs erreurs, les essais depuis "
+           "votre connexion sont refusés pendant 15 minutes.")
+
+
+def refused(browser: requests.Session) -> bool:
+    """The one answer to every refused login."""
+    answer = browser.last_login
+    return (answer.status_code == 401 and REFUSED in answer.text
+            and "npt_session" not in browser.cookies)
 
 
 def csrf_of(browser: requests.Session, page_url: str) -> str:
@@ -176,14 +205,93 @@ def test_a_wrong_password_is_refused_kindly(site):
     assert "Adresse e-mail ou mot de passe incorrect." in unknown.last_login.text
 
 
-def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(site):
+def test_five_wrong_passwords_from_one_address_refuse_it_until_a_new_password(site):
+    from bot.web.backoffice.accounts import set_password
+
     create_account(email="lock@paris12.example", display_name="Verrou", role="structure",
                    password=PASSWORD, place_pk=site.paris, url=site.url)
     for _ in range(5):
         attempt = login(site, "lock@paris12.example", "wrong password!")
-    assert "bloqué" in attempt.last_login.text
+        assert refused(attempt)
     right = login(site, "lock@paris12.example")
-    assert right.last_login.status_code == 401 and "bloqué" in right.last_login.text
+    assert refused(right)  # from this address, even the right password, for a while
+    set_password("lock@paris12.example", "a brand new password", url=site.url)  # unlocks
+    assert login(site, "lock@paris12.example", "a brand new password").last_login.status_code == 303
+
+
+def test_a_stranger_hammering_an_account_does_not_keep_its_owner_out(site):
+    """The stranger (127.0.0.2) is refused after a few guesses, even with the right password;
+    the owner (127.0.0.3), with the right password, still gets in, only a little slowed down."""
+    create_account(email="owner@paris12.example", display_name="Titulaire", role="structure",
+                   password=PASSWORD, place_pk=site.paris, url=site.url)
+    stranger = "127.0.0.2"
+    for n in range(10):
+        assert refused(login(site, "owner@paris12.example", f"guess number {n}", source=stranger))
+    owner = login(site, "owner@paris12.example", source="127.0.0.3")
+    assert owner.last_login.status_code == 303
+    assert owner.last_login.headers["Location"] == "/backoffice/structure"
+    assert owner.get(site.root + "/backoffice/structure", allow_redirects=False).status_code == 200
+    assert owner.took >= 2  # 5 wrong passwords for the account: answers for it wait
+    assert refused(login(site, "owner@paris12.example", source=stranger))
+    # The owner's login did not clear the stranger's failures.
+    assert refused(login(site, "owner@paris12.example", source=stranger))
+
+
+def test_an_address_guessing_many_accounts_is_refused_for_all(site):
+    source = "127.0.0.4"
+    for n in range(10):  # 20 wrong passwords in all, 2 per e-mail (unknown ones count too)
+        for _ in range(2):
+            assert refused(login(site, f"someone{n}@example.org", "not it at all", source=source))
+    assert refused(login(site, "agent@bobigny.example", source=source))
+    assert login(site, "agent@bobigny.example", source="127.0.0.5").last_login.status_code == 303
+
+
+def test_a_forged_x_forwarded_for_is_ignored_without_a_trusted_proxy(site):
+    create_account(email="proxy@paris12.example", display_name="Proxy", role="structure",
+                   password=PASSWORD, place_pk=site.paris, url=site.url)
+    source = "127.0.0.6"
+    for n in range(5):  # each guess pretends to come from somewhere else
+        assert refused(login(site, "proxy@paris12.example", "wrong password!", source=source,
+                             headers={"X-Forwarded-For": f"203.0.113.{n + 1}"}))
+    forged = login(site, "proxy@paris12.example", source=source,
+                   headers={"X-Forwarded-For": "198.51.100.7"})
+    assert refused(forged)  # all counted against the real address
+    assert login(site, "proxy@paris12.example", source="127.0.0.7",
+                 headers={"X-Forwarded-For": "203.0.113.1"}).last_login.status_code == 303
+
+
+def test_parallel_guesses_all_count(site):
+    from concurrent.futures import ThreadPoolExecutor
+
+    create_account(email="crowd@paris12.example", display_name="Foule", role="structure",
+                   password=PASSWORD, place_pk=site.paris, url=site.url)
+    source = "127.0.0.8"
+    with ThreadPoolExecutor(8) as pool:
+        attempts = list(pool.map(lambda n: login(site, "crowd@paris12.example", f"guess {n}",
+                                                 source=source), range(8)))
+    assert all(refused(attempt) for attempt in attempts)
+    assert refused(login(site, "crowd@paris12.example", source=source))
+    with session_scope(site.url) as session:
+        counted = session.execute(text("SELECT count(*) FROM login_failures f JOIN staff_accounts "
+                                       "a ON a.id = f.account_id WHERE a.email = :email"),
+                                  {"email": "crowd@paris12.example"}).scalar_one()
+    assert 5 <= counted <= 6  # checked two at a time: never more than one past the limit each
+
+
+def test_the_address_of_a_login(monkeypatch):
+    from bot.web.backoffice.throttle import client_address, delay_for, source_of
+
+    monkeypatch.delenv("NPT_TRUST_PROXY", raising=False)
+    assert client_address("10.0.0.1", ["1.2.3.4"]) == "10.0.0.1"
+    monkeypatch.setenv("NPT_TRUST_PROXY", "1")
+    # Our proxy appends the address it saw: what the client wrote before it does not count.
+    assert client_address("127.0.0.1", ["1.2.3.4, 198.51.100.9"]) == "198.51.100.9"
+    assert client_address("127.0.0.1", ["1.2.3.4", "198.51.100.9"]) == "198.51.100.9"
+    assert client_address("127.0.0.1", ["not an address"]) == "127.0.0.1"
+    assert client_address("127.0.0.1", []) == "127.0.0.1"
+    assert source_of("2001:db8:1:2:aaaa::1") == source_of("2001:db8:1:2:bbbb::2") == "2001:db8:1:2::/64"
+    assert source_of("::ffff:192.0.2.1") == "192.0.2.1"
+    assert [delay_for(n) for n in (0, 1, 2, 3, 4, 5, 50)] == [0, 0, 0.5, 1, 2, 4, 5]
 
 
 def test_login_without_its_form_token_is_refused(site):
@@ -521,3 +629,37 @@ def test_a_new_password_ends_the_accounts_sessions(site):
 def test_a_huge_form_is_refused_before_it_is_read(site):
     answer = requests.post(site.root + "/backoffice/login", data={"email": "x" * 400_000})
     assert answer.status_code == 413
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_failures_are_counted_in_the_database_by_parallel_checks(backend, tmp_path, monkeypatch,
+                                                                 request):
+    """The throttle's own queries, on SQLite and on a real PostgreSQL: parallel wrong passwords
+    all count, the guessing address is refused, another address gets in, a new password
+    unlocks."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.web.backoffice.accounts import authenticate, login_gate, set_password
+
+    monkeypatch.setenv("NPT_SECRET_KEY", "throttle-test")
+    url = (f"sqlite:///{tmp_path / 'npt.db'}" if backend == "sqlite"
+           else request.getfixturevalue("postgres_database"))
+    upgrade(url)
+    create_account(email="admin@throttle.example", display_name="Admin", role="admin",
+                   password=PASSWORD, url=url)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda n: authenticate("admin@throttle.example", f"wrong {n}",
+                                                       source="192.0.2.10", url=url), range(4)))
+    assert all(result.account is None for result in results)
+    gate = login_gate("192.0.2.10", "Admin@Throttle.example ", url=url)
+    assert not gate.refused and gate.delay == 2  # 4 failures: answers for the e-mail wait
+    assert authenticate("admin@throttle.example", "wrong 5", source="192.0.2.10",
+                        url=url).account is None
+    assert login_gate("192.0.2.10", "admin@throttle.example", url=url).refused
+    assert authenticate("admin@throttle.example", PASSWORD, source="192.0.2.10", url=url).throttled
+    assert authenticate("admin@throttle.example", PASSWORD, source="192.0.2.11",
+                        url=url).account is not None
+    set_password("admin@throttle.example", "another long password", url=url)
+    assert not login_gate("192.0.2.10", "admin@throttle.example", url=url).refused
+    assert authenticate("admin@throttle.example", "another long password", source="192.0.2.10",
+                        url=url).account is not None

@@ -1,4 +1,5 @@
-"""Back-office accounts: created from the CLI, passwords hashed with argon2id, lock-out.
+"""Back-office accounts: created from the CLI, passwords hashed with argon2id, guesses throttled
+by source address (bot/web/backoffice/throttle.py).
 
 Two roles: "structure" (the staff of one partner place: sees and changes only that place's
 bookings, referrals, agenda and closures) and "admin" (the Métropole programme team: everything).
@@ -7,21 +8,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from bot.db.models import Place, StaffAccount
 from bot.db.session import session_scope
+from bot.web.backoffice.throttle import Gate, clear_account, clear_pair, gate, record_failure
 
 ROLES = ("structure", "admin")
 ROLE_LABELS = {"structure": "Structure", "admin": "Administrateur Métropole"}
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
-MAX_FAILED_LOGINS = 5
-LOCK_MINUTES = 15
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
 
 _hasher = PasswordHasher()  # argon2id with the library's current defaults
@@ -152,6 +152,8 @@ def set_password(email: str, password: str, url: str | None = None) -> None:
             raise AccountError(f"no account has the e-mail {normalize_email(email)}")
         row.password_hash, row.failed_logins, row.locked_until = password_hash, 0, None
         row.updated_at = _now()
+        # A new password also unlocks: no address stays refused for it, no wait.
+        clear_account(session, row.id)
         # A new password ends every session of the account (a stolen one does not outlive it).
         from bot.db.models import WebSession
 
@@ -179,40 +181,56 @@ def count_admins(url: str | None = None) -> int:
 
 @dataclass(frozen=True)
 class LoginResult:
-    account: Account | None  # None: refused (wrong e-mail or password, disabled or locked)
+    account: Account | None  # None: refused (wrong e-mail or password, disabled, or too many
+    # wrong passwords from this address)
+    throttled: bool = False  # refused without a check: too many failures from this address
 
 
-def authenticate(email: str, password: str, *, now: datetime | None = None,
+def _dummy_check(password: str) -> None:
+    try:
+        _hasher.verify(_DUMMY_HASH, password or "-")
+    except VerificationError:
+        pass
+
+
+def login_gate(source: str, email: str, *, now: datetime | None = None,
+               url: str | None = None) -> Gate:
+    """Before a login attempt: is this source refused for this e-mail, and how long should the
+    answer wait (the e-mail is being guessed from elsewhere)?"""
+    with session_scope(url) as session:
+        return gate(session, source, normalize_email(email)[:254], now)
+
+
+def authenticate(email: str, password: str, *, source: str = "", now: datetime | None = None,
                  url: str | None = None) -> LoginResult:
-    """The account of these credentials, or none. After MAX_FAILED_LOGINS wrong passwords in a
-    row the account is locked for LOCK_MINUTES (even the right password is refused then). A
-    refusal never says which of these it was: that would tell who has an account."""
+    """The account of these credentials, or none.
+
+    `source` is the address the attempt comes from: an address with too many wrong passwords
+    (for this e-mail, or in all) is refused without a check, even with the right password, for
+    a while (bot/web/backoffice/throttle.py); the account itself is never locked. Every wrong
+    password is counted, whether the e-mail is an account or not, and a refusal never says
+    which case it was: that would tell who has an account.
+    """
     now = now or _now()
     email = normalize_email(email)[:254]
     password = (password or "")[:MAX_PASSWORD_LENGTH]
     with session_scope(url) as session:
+        if gate(session, source, email, now).refused:
+            return LoginResult(None, throttled=True)
         row = _row_by_email(session, email) if email else None
-        if row is None or not row.active or (row.locked_until is not None
-                                             and row.locked_until > now):
+        if row is None or not row.active:
             # The same work (one hash) and the same answer whether the account exists or not.
-            try:
-                _hasher.verify(_DUMMY_HASH, password or "-")
-            except VerificationError:
-                pass
+            _dummy_check(password)
+            record_failure(session, source, email, now, row.id if row is not None else None)
             return LoginResult(None)
         try:
             _hasher.verify(row.password_hash, password)
         except (VerificationError, InvalidHashError):
             # Counted in the database itself, so that parallel attempts all count.
-            session.execute(update(StaffAccount).where(StaffAccount.id == row.id).values(
-                failed_logins=StaffAccount.failed_logins + 1).execution_options(
-                synchronize_session=False))
-            session.execute(update(StaffAccount).where(
-                StaffAccount.id == row.id, StaffAccount.failed_logins >= MAX_FAILED_LOGINS)
-                .values(locked_until=now + timedelta(minutes=LOCK_MINUTES), failed_logins=0)
-                .execution_options(synchronize_session=False))
+            record_failure(session, source, email, now, row.id)
             return LoginResult(None)
         if _hasher.check_needs_rehash(row.password_hash):
             row.password_hash = _hasher.hash(password)
+        clear_pair(session, source, email)
         row.failed_logins, row.locked_until, row.last_login_at = 0, None, now
         return LoginResult(_view(row, _place_name(session, row.place_pk)))

@@ -23,7 +23,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.booking.calendar import now_paris, say_slot
-from bot.web.backoffice.accounts import ROLE_LABELS, authenticate
+from bot.web.backoffice.accounts import ROLE_LABELS, authenticate, login_gate
+from bot.web.backoffice.throttle import WINDOW_MINUTES, client_address
 from bot.web.backoffice.sessions import ActiveSession, close_session, open_session, session_of
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,11 @@ PREFIX = "/backoffice"
 SESSION_COOKIE = "npt_session"
 LOGIN_CSRF_COOKIE = "npt_login_csrf"
 MAX_FORM_FIELD = 2000
+
+# The one answer to every refused login (wrong e-mail or password, disabled account, too many
+# attempts from this address): it must not tell which.
+LOGIN_REFUSED = ("Adresse e-mail ou mot de passe incorrect. Après plusieurs erreurs, les essais "
+                 f"depuis votre connexion sont refusés pendant {WINDOW_MINUTES} minutes.")
 
 # Messages shown after an action (?msg=code); only these fixed texts are ever shown.
 MESSAGES = {
@@ -237,23 +243,32 @@ def backoffice_blueprint() -> Blueprint:
             return _forbidden("La demande n'a pas pu être vérifiée. Rechargez la page et "
                               "recommencez.")
         email, password = _field(request, "email"), (request.form.get("password") or "")
-        async with _login_slots():
-            result = await _run(authenticate, email, password[:256])
-        if result.account is None:
-            error = ("Adresse e-mail ou mot de passe incorrect. Après 5 erreurs, le compte est "
-                     "bloqué 15 minutes.")
+        source = client_address(request.ip, request.headers.getall("x-forwarded-for", []))
+        # An e-mail being guessed from elsewhere makes every answer for it wait a little (here,
+        # not in a thread nor while holding a password-check slot); an address that guessed
+        # too often is refused without a check. The account itself is never locked.
+        gate = await _run(login_gate, source, email)
+        if gate.refused:
+            account = None
+        else:
+            if gate.delay:
+                await asyncio.sleep(gate.delay)
+            async with _login_slots():
+                account = (await _run(authenticate, email, password[:256],
+                                      source=source)).account
+        if account is None:
             csrf = secrets.token_urlsafe(24)
-            resp = _render("login.html", status=401, csrf_token=csrf, error=error,
+            resp = _render("login.html", status=401, csrf_token=csrf, error=LOGIN_REFUSED,
                            email=email[:254], me=None, message=None,
                            next=_field(request, "next"))
             _set_cookie(resp, LOGIN_CSRF_COOKIE, csrf)
             return resp
         await _run(close_session, request.cookies.get(SESSION_COOKIE))  # a new login, a new session
-        token = await _run(open_session, result.account.id)
+        token = await _run(open_session, account.id)
         wanted = _field(request, "next")
         # Only our own pages: no open redirect.
         if not (wanted.startswith(PREFIX + "/") and "//" not in wanted and "\\" not in wanted):
-            wanted = PREFIX + ("/admin" if result.account.is_admin else "/structure")
+            wanted = PREFIX + ("/admin" if account.is_admin else "/structure")
         resp = response.redirect(wanted, status=303)
         _set_cookie(resp, SESSION_COOKIE, token)
         _clear_cookie(resp, LOGIN_CSRF_COOKIE)
