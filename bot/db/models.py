@@ -430,4 +430,6 @@ class ChatChoices(Base):
     channel = Column(String(32), primary_key=True)
     chat_id = Column(String(64), primary_key=True)
     buttons = Column(JSON, nullable=False)
+    # The pseudonym of the chat's person: SUPPRIMER finds their chats by it (migration 0008).
+    person_key = Column(String(64), nullable=True, index=True)
     updated_at = Column(DateTime, nullable=False, default=utcnow)
