@@ -112,9 +112,43 @@ def secret_key() -> bytes:
     return path.read_text().strip().encode("utf-8")
 
 
-def retention_months() -> int:
-    """How long conversations and results are kept (PRODUCT.md: 12 months by default)."""
+class SettingError(ValueError):
+    """A setting of the environment that cannot be used; the message names it."""
+
+
+def positive_int_setting(variable: str, default: int) -> int:
+    """An integer setting >= 1; SettingError names the variable and the wrong value."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
     try:
-        return max(1, int(os.environ.get("NPT_RETENTION_MONTHS", "12")))
+        value = int(raw)
     except ValueError:
+        raise SettingError(f"{variable}={raw!r} is not a whole number") from None
+    if value < 1:
+        raise SettingError(f"{variable}={raw!r} must be at least 1")
+    return value
+
+
+def retention_months(strict: bool = False) -> int:
+    """How long conversations and results are kept (PRODUCT.md: 12 months by default).
+
+    `strict`: a wrong value raises SettingError (the purge deletes nothing on a typo) instead
+    of falling back to the default (what the consent message says).
+    """
+    try:
+        return positive_int_setting("NPT_RETENTION_MONTHS", 12)
+    except SettingError:
+        if strict:
+            raise
         return 12
+
+
+def retention_booking_days(strict: bool = False) -> int:
+    """How many days after an appointment its contact data (sender id, first name) is kept."""
+    try:
+        return positive_int_setting("NPT_RETENTION_BOOKING_DAYS", 30)
+    except SettingError:
+        if strict:
+            raise
+        return 30

@@ -2,14 +2,20 @@
 
 Inbound: stored before anything else (`record_inbound`); a webhook retried by Twilio with the
 same MessageSid finds its row and is not processed again. Outbound: stored before the send with
-its segments and encoding; Twilio's status callback fills in the delivery status.
+its segments and encoding, under the person's pseudonym only (never the number: a row written
+after SUPPRIMER, its confirmation, must not bring the number back); Twilio's status callback
+fills in the delivery status. Error texts are stored with phone numbers masked.
+
+Retention (`purge_before`): the number, texts, choices and errors of rows older than the
+cut-off are blanked; the rows stay (counts, segments, statuses).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import func, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.db.models import SmsMessage
@@ -19,8 +25,33 @@ DELIVERY_STATUSES = {"queued", "sending", "sent", "delivered", "undelivered", "f
                      "accepted", "scheduled", "read", "canceled"}
 
 
+# A phone number in an error text: "+33612345678", "0612345678", "+33 6 12 34 56 78",
+# "06.12.34.56.78" (8 digits or more, not glued to letters: Twilio's SIDs and error codes stay).
+_PHONE_LIKE = re.compile(r"(?<![\w+])\+?\d(?:[ .\-]?\d){7,}(?!\w)")
+MASK = "[numéro masqué]"
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def scrub(text: str | None, phone: str | None = None) -> str | None:
+    """`text` without phone numbers (the exact `phone`, and anything that looks like one)."""
+    if text is None:
+        return None
+    if phone:
+        text = text.replace(phone, MASK)
+        digits = phone.lstrip("+")
+        if len(digits) >= 8:
+            text = text.replace(digits, MASK)
+    return _PHONE_LIKE.sub(MASK, text)
+
+
+def key_of_phone(phone: str) -> str:
+    """The pseudonym of an SMS number (as the SMS channel computes it)."""
+    from bot.people.pseudonyms import channel_identity, person_key
+
+    return person_key(channel_identity("twilio_sms", phone))
 
 
 @dataclass(frozen=True)
@@ -63,7 +94,7 @@ def set_status(message_id: int, status: str, error: str | None = None,
     with session_scope(url) as session:
         values = {"status": status, "updated_at": _now()}
         if error is not None:
-            values["last_error"] = error[:500]
+            values["last_error"] = scrub(error)[:500]
         session.execute(update(SmsMessage).where(SmsMessage.id == message_id).values(**values))
 
 
@@ -77,16 +108,27 @@ def unprocessed_inbound(older_than_seconds: float = 30, url: str | None = None) 
         return [_record(row) for row in rows]
 
 
-def record_outbound(phone: str, person_key: str, body: str, buttons: list[dict] | None,
-                    encoding: str, segments: int, url: str | None = None) -> int:
+def record_outbound_for_key(person_key: str, body: str, buttons: list[dict] | None,
+                            encoding: str, segments: int, url: str | None = None) -> int:
+    """Store an SMS about to be sent, under the person's pseudonym (no number); its id."""
+    if not person_key:
+        raise ValueError("an outbound SMS is stored under its person_key")
     now = _now()
     with session_scope(url) as session:
-        row = SmsMessage(direction="out", phone=phone, person_key=person_key, body=body,
+        row = SmsMessage(direction="out", phone=None, person_key=person_key, body=body,
                          buttons=buttons or None, encoding=encoding, segments=segments,
                          status="queued", attempts=0, created_at=now, updated_at=now)
         session.add(row)
         session.flush()
         return row.id
+
+
+def record_outbound(phone: str, person_key: str, body: str, buttons: list[dict] | None,
+                    encoding: str, segments: int, url: str | None = None) -> int:
+    """Kept for callers that still pass the number: it is not stored
+    (`record_outbound_for_key`)."""
+    return record_outbound_for_key(person_key or key_of_phone(phone), body, buttons, encoding,
+                                   segments, url)
 
 
 def mark_sent(message_id: int, message_sid: str | None, status: str, attempts: int,
@@ -97,10 +139,14 @@ def mark_sent(message_id: int, message_sid: str | None, status: str, attempts: i
             else "sent", attempts=attempts, updated_at=_now()))
 
 
-def mark_failed(message_id: int, error: str, attempts: int, url: str | None = None) -> None:
+def mark_failed(message_id: int, error: str, attempts: int, url: str | None = None,
+                phone: str | None = None) -> None:
+    """The send failed for good; `error` is stored with phone numbers masked (Twilio's messages
+    name the number: "The 'To' number +336... is not a valid phone number")."""
     with session_scope(url) as session:
         session.execute(update(SmsMessage).where(SmsMessage.id == message_id).values(
-            status="failed", last_error=error[:500], attempts=attempts, updated_at=_now()))
+            status="failed", last_error=scrub(error, phone)[:500], attempts=attempts,
+            updated_at=_now()))
 
 
 def update_delivery(message_sid: str, status: str, error_code: str | None = None,
@@ -117,25 +163,70 @@ def update_delivery(message_sid: str, status: str, error_code: str | None = None
             .values(**values)).rowcount or 0) == 1
 
 
-def last_choices(phone: str, url: str | None = None) -> list[dict] | None:
-    """The choices of the last SMS sent to `phone`, if that last SMS offered some."""
+def last_choices_for_key(person_key: str, url: str | None = None) -> list[dict] | None:
+    """The choices of the last SMS sent to the person, if that last SMS offered some."""
     with session_scope(url) as session:
         row = session.execute(select(SmsMessage).where(
-            SmsMessage.phone == phone, SmsMessage.direction == "out")
+            SmsMessage.person_key == person_key, SmsMessage.direction == "out")
             .order_by(SmsMessage.id.desc()).limit(1)).scalars().first()
         return list(row.buttons) if row is not None and row.buttons else None
 
 
-def messages_of(phone: str, url: str | None = None) -> list[SmsRecord]:
+def last_choices(phone: str, url: str | None = None) -> list[dict] | None:
+    """The same, for callers that still pass the number (looked up by its pseudonym)."""
+    return last_choices_for_key(key_of_phone(phone), url)
+
+
+def messages_for_key(person_key: str, url: str | None = None) -> list[SmsRecord]:
+    """Every SMS of the person, in and out, oldest first (what erasure left of them too)."""
     with session_scope(url) as session:
-        rows = session.execute(select(SmsMessage).where(SmsMessage.phone == phone)
+        rows = session.execute(select(SmsMessage).where(SmsMessage.person_key == person_key)
                                .order_by(SmsMessage.id)).scalars().all()
         return [_record(row) for row in rows]
 
 
+def messages_of(phone: str, url: str | None = None) -> list[SmsRecord]:
+    """The same, for callers that pass the number."""
+    return messages_for_key(key_of_phone(phone), url)
+
+
+@dataclass(frozen=True)
+class SmsExport:
+    direction: str
+    created_at: datetime  # naive UTC
+    body: str | None
+    status: str
+
+
+def export_for_key(person_key: str, url: str | None = None) -> list[SmsExport]:
+    """The person's SMS as the right of access shows them: direction, date, text, status."""
+    with session_scope(url) as session:
+        rows = session.execute(select(SmsMessage).where(SmsMessage.person_key == person_key)
+                               .order_by(SmsMessage.id)).scalars().all()
+        return [SmsExport(row.direction, row.created_at, row.body, row.status) for row in rows]
+
+
 def forget_person(person_key: str, url: str | None = None) -> int:
-    """SUPPRIMER: blank the number and the texts of the person's SMS (counts and statuses stay)."""
+    """SUPPRIMER: blank the number, the texts, the choices and the error texts of the person's
+    SMS (counts, segments and statuses stay)."""
     with session_scope(url) as session:
         return session.execute(update(SmsMessage).where(SmsMessage.person_key == person_key)
-                               .values(phone=None, body=None, buttons=None, updated_at=_now())
-                               ).rowcount or 0
+                               .values(phone=None, body=None, buttons=null(), last_error=None,
+                                       updated_at=_now())).rowcount or 0
+
+
+def _holds_personal_data():
+    return or_(SmsMessage.phone.isnot(None), SmsMessage.body.isnot(None),
+               SmsMessage.last_error.isnot(None))
+
+
+def purge_before(cutoff: datetime, dry_run: bool = False, url: str | None = None) -> int:
+    """Retention: blank the number, texts, choices and errors of SMS stored before `cutoff`
+    (naive UTC); the number of rows blanked (or that would be, with `dry_run`)."""
+    condition = (SmsMessage.created_at < cutoff, _holds_personal_data())
+    with session_scope(url) as session:
+        if dry_run:
+            return session.execute(select(func.count(SmsMessage.id)).where(*condition)).scalar() or 0
+        return session.execute(update(SmsMessage).where(*condition).values(
+            phone=None, body=None, buttons=null(), last_error=None, updated_at=_now())
+            .execution_options(synchronize_session=False)).rowcount or 0
