@@ -16,7 +16,8 @@ database holds naive UTC.
 
 Contact data (`sender_id`, `first_name`) is kept only to confirm and remind:
 `forget_contact(person_key)` blanks it (SUPPRIMER) and cancels pending reminders; the referral
-stays, with the pseudonymous key only.
+stays, with the pseudonymous key only. `forget_past_contacts(before)` blanks it for
+appointments over before a date (retention, `npt privacy purge`).
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ import time as _time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -374,9 +375,9 @@ def upcoming_bookings(place_pk: int | None = None, now: datetime | None = None,
 
 def forget_contact(person_key: str, url: str | None = None, *, now: datetime | None = None) -> int:
     """Erasure (SUPPRIMER): blank `sender_id` and `first_name` of every booking of the person and
-    cancel their reminders not yet handed to a sender. The bookings stay (the seat is still
-    theirs; the structure sees no name) and so do the referrals, with the pseudonymous key only.
-    Returns the number of bookings blanked.
+    cancel their reminders not yet handed to a sender (the error texts of their reminders are
+    blanked too). The bookings stay (the seat is still theirs; the structure sees no name) and
+    so do the referrals, with the pseudonymous key only. Returns the number of bookings blanked.
     """
     now_db = to_db(aware(now, "now") if now is not None else now_paris())
     with session_scope(url) as session:
@@ -385,6 +386,31 @@ def forget_contact(person_key: str, url: str | None = None, *, now: datetime | N
                                                Reminder.status == ReminderStatus.PENDING.value)
                         .values(status=ReminderStatus.CANCELLED.value, updated_at=now_db)
                         .execution_options(synchronize_session=False))
+        session.execute(update(Reminder).where(Reminder.booking_id.in_(ids),
+                                               Reminder.last_error.isnot(None))
+                        .values(last_error=None).execution_options(synchronize_session=False))
         return session.execute(update(BookingRow).where(BookingRow.person_key == person_key)
+                               .values(sender_id=None, first_name=None, updated_at=now_db)
+                               .execution_options(synchronize_session=False)).rowcount or 0
+
+
+def forget_past_contacts(before: datetime, *, dry_run: bool = False, now: datetime | None = None,
+                         url: str | None = None) -> int:
+    """Retention: blank the contact data (`sender_id`, `first_name`, and the error texts of
+    their reminders) of bookings whose appointment ended before `before` (aware). Reminders of
+    those bookings are long due. Returns the number of bookings blanked (or that would be, with
+    `dry_run`)."""
+    before_db = to_db(aware(before, "before"))
+    now_db = to_db(aware(now, "now") if now is not None else now_paris())
+    holds = (BookingRow.end < before_db,
+             or_(BookingRow.sender_id.isnot(None), BookingRow.first_name.isnot(None)))
+    with session_scope(url) as session:
+        if dry_run:
+            return session.execute(select(func.count(BookingRow.id)).where(*holds)).scalar() or 0
+        ids = select(BookingRow.id).where(BookingRow.end < before_db).scalar_subquery()
+        session.execute(update(Reminder).where(Reminder.booking_id.in_(ids),
+                                               Reminder.last_error.isnot(None))
+                        .values(last_error=None).execution_options(synchronize_session=False))
+        return session.execute(update(BookingRow).where(*holds)
                                .values(sender_id=None, first_name=None, updated_at=now_db)
                                .execution_options(synchronize_session=False)).rowcount or 0
