@@ -1,5 +1,7 @@
 // SMS simulator: posts what is typed to /sms-simulator/send (a signed Twilio webhook is made
 // there) and polls /sms-simulator/messages for what the assistant sent, with segment counts.
+// The server shows a number's replies only to the page (its HttpOnly cookie) that used the
+// number first: before this page sent anything from it, the poll is refused (403) and ignored.
 (function () {
   "use strict";
   var phone = document.getElementById("phone");
@@ -31,8 +33,12 @@
   }
 
   function poll() {
-    fetch("/sms-simulator/messages?phone=" + encodeURIComponent(phone.value) + "&after=" + last)
-      .then(function (r) { return r.json(); })
+    fetch("/sms-simulator/messages?phone=" + encodeURIComponent(phone.value) + "&after=" + last,
+          {credentials: "same-origin"})
+      .then(function (r) {
+        if (r.status === 403) { return {messages: []}; }  // not (yet) a number of this page
+        return r.json();
+      })
       .then(function (data) {
         (data.messages || []).forEach(function (m) {
           last = Math.max(last, m.id);
@@ -47,9 +53,16 @@
     var text = body.value;
     add("out", text || "(message vide)");
     body.value = "";
-    fetch("/sms-simulator/send", {method: "POST", headers: {"Content-Type": "application/json"},
+    fetch("/sms-simulator/send", {method: "POST", credentials: "same-origin",
+                                  headers: {"Content-Type": "application/json"},
                                   body: JSON.stringify({phone: phone.value, body: text})})
-      .then(function (r) { status.textContent = r.ok ? "" : "Le message n'a pas pu partir."; })
+      .then(function (r) {
+        if (r.ok) { status.textContent = ""; return; }
+        return r.json().then(function (data) {
+          status.textContent = (r.status === 403 && data && data.error) ? data.error
+            : "Le message n'a pas pu partir.";
+        });
+      })
       .catch(function () { status.textContent = "Le message n'a pas pu partir."; });
   });
   body.addEventListener("keydown", function (event) {
