@@ -48,10 +48,14 @@ def var_dir() -> Path:
     return VAR_DIR
 
 
-def private_file(path: Path) -> Path:
+def private_file(path: Path, create: bool = True) -> Path:
     """`path` as a file readable and writable by this user only (0600): made empty when it does
-    not exist (an empty file is a valid SQLite database), tightened when it is more open."""
+    not exist and `create` (an empty file is a valid SQLite database), tightened when it is
+    more open."""
     path = Path(path)
+    if not create:
+        _tighten(path, PRIVATE_FILE_MODE)
+        return path
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
     except FileExistsError:
@@ -75,7 +79,10 @@ def _url(variable: str, sqlite_file: str) -> str:
     url = os.environ.get(variable, "").strip()
     if url:
         return url
-    path = private_file(var_dir() / sqlite_file)
+    # Not made here (asking for the URL creates no database); an older, more open file is
+    # tightened. A new one is made 0600 by whoever creates it (bot.db.session, or Rasa under
+    # this module's umask).
+    path = private_file(var_dir() / sqlite_file, create=False)
     return f"sqlite:///{path}"
 
 
@@ -85,8 +92,7 @@ def database_url() -> str:
 
 
 def tracker_database_url() -> str:
-    """Where Rasa keeps conversations: `NPT_TRACKER_DATABASE_URL`, or SQLite under var/ (made
-    0600 here, before Rasa opens it)."""
+    """Where Rasa keeps conversations: `NPT_TRACKER_DATABASE_URL`, or SQLite under var/."""
     return _url("NPT_TRACKER_DATABASE_URL", "tracker.db")
 
 

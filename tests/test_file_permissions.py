@@ -58,7 +58,7 @@ def test_the_databases_the_key_and_var_are_the_users_only(var, open_umask):
         assert {path.name for path in files} >= {"npt.db", "npt.db-wal"}
         assert {path.name: mode(path) for path in files} == {path.name: 0o600 for path in files}
     tracker = Path(tracker_database_url().removeprefix("sqlite:///"))
-    assert tracker.parent == var and mode(tracker) == 0o600  # made before Rasa opens it
+    assert tracker.parent == var and not tracker.exists()  # asking makes no database
     key = secret_key()
     assert len(key) == 64 and mode(var / "secret.key") == 0o600
     assert secret_key() == key
@@ -77,9 +77,14 @@ def test_a_database_anywhere_is_made_private_and_an_open_one_is_tightened(tmp_pa
     assert mode(old) == 0o600
 
 
-def test_an_open_var_folder_and_key_are_tightened(var, monkeypatch, open_umask):
+def test_an_open_var_folder_key_and_tracker_are_tightened(var, monkeypatch, open_umask):
     var.mkdir(parents=True, mode=0o755)
     var.chmod(0o755)
+    tracker = var / "tracker.db"
+    tracker.touch()
+    tracker.chmod(0o644)  # made by Rasa before this rule
+    assert tracker_database_url() == f"sqlite:///{tracker}"
+    assert mode(tracker) == 0o600
     key_file = var / "secret.key"
     key_file.write_text("a" * 64)
     key_file.chmod(0o644)
