@@ -7,7 +7,8 @@ from typing import Any, Callable, TypeVar
 from rasa_sdk import Tracker
 
 from bot.diagnostic import load_grid
-from bot.people import channel_identity, person_key
+from bot.people import person_key
+from bot.people.pseudonyms import conversation_identity, split_conversation_id
 
 T = TypeVar("T")
 
@@ -15,12 +16,14 @@ DIAGNOSTIC_SLOTS = ["consent", *load_grid().question_ids]
 
 
 def channel_of(tracker: Tracker) -> str:
-    return tracker.get_latest_input_channel() or "unknown"
+    """The channel that proved the conversation's id (its prefix, set by our connectors), never
+    the `input_channel` a client may have sent."""
+    return split_conversation_id(tracker.sender_id)[0]
 
 
 def person_key_of(tracker: Tracker) -> str:
-    """The pseudonym of the sender; the raw sender id is never stored."""
-    return person_key(channel_identity(channel_of(tracker), tracker.sender_id))
+    """The pseudonym of the person behind the conversation; the raw id is never stored."""
+    return person_key(conversation_identity(tracker.sender_id))
 
 
 async def off_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -41,12 +41,15 @@ class _BookingNotice(Action, metaclass=ABCMeta):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         reference = _reference(tracker)
-        booking = await off_loop(find_booking, reference)
+        key = person_key_of(tracker)
+        # Only a booking of the person of this conversation is ever said here: a reference
+        # typed or forged elsewhere finds nothing (ENGINEERING.md trap 14).
+        booking = await off_loop(find_booking, reference, person_key=key)
         if booking is None or booking.status != self.wanted_status:
-            log.info("%s %s not said: booking gone or not %s", self.kind, reference,
+            log.info("%s not said: no such booking of this person, or not %s", self.kind,
                      self.wanted_status)
             return []
-        if await off_loop(is_opted_out, person_key_of(tracker)):
+        if await off_loop(is_opted_out, key):
             log.info("%s %s not said: the person sent STOP", self.kind, reference)
             return []
         today = datetime.now(booking.start.tzinfo).date()

@@ -31,16 +31,20 @@ from sanic.response import HTTPResponse
 
 from bot.messages import text as say
 from connectors.background import BackgroundTasks
+from connectors.gate import as_words, last_question, opt_gate
 from bot.people import is_opted_out
-from bot.people.opt_words import apply_opt_word, opt_word
-from bot.people.pseudonyms import channel_identity, person_key
+from bot.people.opt_words import opt_word
+from bot.people.pseudonyms import (channel_identity, conversation_id, person_key,
+                                   split_conversation_id)
 
 log = logging.getLogger(__name__)
+# httpx logs every request's URL at INFO, and a Bot API URL holds the bot's token.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 CHANNEL = "telegram"
 MAX_TEXT = 1000
 TELEGRAM_LIMIT = 4096  # characters of one Telegram message
-CONFIRMATIONS = {"stop": "telegram_stopped", "start": "telegram_started"}  # data/messages.yml
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,12 @@ def key_of(chat_id: str) -> str:
     return person_key(channel_identity(CHANNEL, str(chat_id)))
 
 
+def chat_of(recipient_id: str) -> str | None:
+    """The chat id of a Telegram conversation (`tg:123`); None for any other conversation."""
+    channel, raw = split_conversation_id(recipient_id)
+    return raw if channel == CHANNEL and raw.lstrip("-").isdigit() else None
+
+
 def _keyboard(buttons: list[dict]):
     """Inline buttons carrying only their number (Telegram allows 64 bytes of callback data)."""
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -92,11 +102,17 @@ class TelegramOutput(OutputChannel):
     def name(cls) -> Text:
         return CHANNEL
 
-    def __init__(self, bot, retry_delays: tuple[float, ...] = (1.0, 4.0)):
+    def __init__(self, bot, retry_delays: tuple[float, ...] = (1.0, 4.0), in_turn: bool = False):
         self.bot = bot
         self.retry_delays = retry_delays
+        self.in_turn = in_turn  # a reply: the person was checked when their message came in
 
     async def _send(self, chat_id: str, text: str, reply_markup=None, force: bool = False) -> bool:
+        chat_id = chat_of(chat_id) if ":" in str(chat_id) else str(chat_id)
+        if chat_id is None:
+            log.error("Telegram message not sent: not a Telegram conversation")
+            return False
+        force = force or self.in_turn
         if not force and await asyncio.to_thread(is_opted_out, key_of(chat_id)):
             log.info("Telegram message to an opted-out chat not sent")
             return False
@@ -134,7 +150,8 @@ class TelegramOutput(OutputChannel):
         if message.get("image"):
             text = f"{text}\n{message['image']}".strip()
         if buttons:
-            await asyncio.to_thread(remember_choices, CHANNEL, recipient_id, buttons)
+            chat_id = chat_of(recipient_id) if ":" in str(recipient_id) else str(recipient_id)
+            await asyncio.to_thread(remember_choices, CHANNEL, chat_id, buttons)
             await self._send(recipient_id, text, _keyboard(buttons))
         elif text:
             await self._send(recipient_id, text)
@@ -156,6 +173,7 @@ class TelegramInput(InputChannel):
         self.settings = settings
         self.bot = None  # made in the server's event loop (after_server_start)
         self.background = BackgroundTasks()
+        self.agent = None  # Rasa's agent, to read a conversation back after START
         if settings.enabled:
             log.info("Telegram channel on")
         else:
@@ -170,7 +188,7 @@ class TelegramInput(InputChannel):
     async def _handle(self, update, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         from bot.messaging.channel_store import offered_choices
 
-        output = TelegramOutput(self.bot)
+        output = TelegramOutput(self.bot, in_turn=True)
         if update.callback_query is not None:
             query = update.callback_query
             try:
@@ -188,32 +206,42 @@ class TelegramInput(InputChannel):
             if 0 <= index < len(choices):
                 await on_new_message(UserMessage(choices[index].get("payload") or
                                                  choices[index].get("title", ""), output,
-                                                 chat_id, input_channel=CHANNEL))
+                                                 conversation_id(CHANNEL, chat_id),
+                                                 input_channel=CHANNEL))
             return
         if update.edited_message is not None:
-            await output._send(str(update.edited_message.chat.id), say("telegram_edited"))
+            edited_chat = str(update.edited_message.chat.id)
+            if not await asyncio.to_thread(is_opted_out, key_of(edited_chat)):
+                await output._send(edited_chat, say("telegram_edited"))
             return
         message = update.message
         if message is None:  # channel posts, polls...: nothing a person said to us
             return
         chat_id = str(message.chat.id)
+        conversation = conversation_id(CHANNEL, chat_id)
         key = key_of(chat_id)
         text = (message.text or "").strip()
-        word = opt_word(text)
-        if word == "start" and text.startswith("/"):
-            word = None  # "/start" is Telegram's own first message, not START after a STOP
-        if word is not None:
-            if await asyncio.to_thread(apply_opt_word, key, word):
-                await output._send(chat_id, say(CONFIRMATIONS[word]), force=True)
-            return
-        if await asyncio.to_thread(is_opted_out, key):
-            log.info("Telegram message from an opted-out chat: not answered")
+
+        async def confirm(said: str) -> None:
+            await output._send(chat_id, said, force=True)
+
+        async def repeat(question: dict) -> None:
+            await output.send_response(conversation, dict(question))
+
+        async def resume():
+            return await last_question(self.agent, conversation)
+
+        # "/start" is Telegram's own first message, not START after a STOP.
+        gate_text = "" if text.startswith("/") and opt_word(text) == "start" else text
+        if await opt_gate(key, gate_text, confirm, resume, repeat,
+                          stopped="telegram_stopped", started="telegram_started"):
             return
         metadata: dict = {}
         if message.location is not None:
             payload = "/inform_location" + json.dumps(
                 {"latitude": message.location.latitude, "longitude": message.location.longitude})
-            await on_new_message(UserMessage(payload, output, chat_id, input_channel=CHANNEL))
+            await on_new_message(UserMessage(payload, output, conversation,
+                                             input_channel=CHANNEL))
             return
         if not text:
             await output._send(chat_id, say("telegram_no_text"))
@@ -223,10 +251,10 @@ class TelegramInput(InputChannel):
             if parameter:
                 metadata["start_parameter"] = parameter
             text = "/greet"
-        elif text.startswith("/"):
-            text = text[1:] or "aide"  # a command typed by hand is read as words, never a payload
-        await on_new_message(UserMessage(text[:MAX_TEXT], output, chat_id, input_channel=CHANNEL,
-                                         metadata=metadata or None))
+        else:
+            text = as_words(text)  # a command typed by hand is read as words, never a payload
+        await on_new_message(UserMessage(text[:MAX_TEXT], output, conversation,
+                                         input_channel=CHANNEL, metadata=metadata or None))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         from bot.messaging.channel_store import first_time
@@ -235,6 +263,7 @@ class TelegramInput(InputChannel):
 
         @hook.listener("after_server_start")
         async def start_bot(app, loop) -> None:
+            self.agent = getattr(app.ctx, "agent", None)
             if self.settings.enabled:
                 self.bot = self.settings.make_bot()  # its HTTP client lives in this loop
 

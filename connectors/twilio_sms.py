@@ -34,9 +34,10 @@ from sanic.response import HTTPResponse
 
 from bot.messages import text as say
 from connectors.background import BackgroundTasks
+from connectors.gate import as_words, last_question, opt_gate
 from bot.people import is_opted_out
-from bot.people.opt_words import apply_opt_word, opt_word
-from bot.people.pseudonyms import channel_identity, person_key
+from bot.people.pseudonyms import (channel_identity, conversation_id, person_key,
+                                   split_conversation_id)
 
 log = logging.getLogger(__name__)
 # The twilio library logs every request's headers at INFO: keep the log for what matters.
@@ -44,7 +45,6 @@ logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 CHANNEL = "twilio_sms"
 MAX_BODY = 1000  # characters read from one SMS (a long concatenated SMS is ~1 600)
-CONFIRMATIONS = {"stop": "sms_stopped", "start": "sms_started"}  # data/messages.yml
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -77,6 +77,12 @@ class SmsSettings:
 
 def key_of(phone: str) -> str:
     return person_key(channel_identity(CHANNEL, phone))
+
+
+def phone_of(recipient_id: str) -> str | None:
+    """The number of an SMS conversation (`sms:+33...`); None for any other conversation."""
+    channel, raw = split_conversation_id(recipient_id)
+    return raw if channel == CHANNEL else None
 
 
 def _public_url(request: Request, settings: SmsSettings) -> str:
@@ -162,8 +168,16 @@ class TwilioSmsOutput(OutputChannel):
     def name(cls) -> Text:
         return CHANNEL
 
-    def __init__(self, sender: SmsSender):
+    def __init__(self, sender: SmsSender, in_turn: bool = False):
         self.sender = sender
+        self.in_turn = in_turn  # a reply: the person was checked when their message came in
+
+    async def _send(self, recipient_id: Text, text: str, buttons: list | None = None) -> None:
+        phone = phone_of(recipient_id)
+        if phone is None:
+            log.error("SMS not sent: %r is not an SMS conversation", recipient_id[:8])
+            return
+        await self.sender.send(phone, text, buttons, force=self.in_turn)
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         text = (message.get("text") or "").replace("\n\n", "\n").strip()
@@ -176,10 +190,10 @@ class TwilioSmsOutput(OutputChannel):
         if isinstance(custom, dict) and isinstance(custom.get("text"), str):
             text = f"{text}\n{custom['text']}".strip()
         if text or buttons:
-            await self.sender.send(recipient_id, text, buttons)
+            await self._send(recipient_id, text, buttons)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self.sender.send(recipient_id, text)
+        await self._send(recipient_id, text)
 
 
 class TwilioSmsInput(InputChannel):
@@ -195,6 +209,7 @@ class TwilioSmsInput(InputChannel):
         self.settings = settings
         self.sender = SmsSender(settings) if settings.enabled else None
         self.background = BackgroundTasks()
+        self.agent = None  # Rasa's agent, to read a conversation back after START
         if settings.enabled:
             log.info("SMS channel on (Twilio, from %s)", settings.from_number)
         else:
@@ -221,14 +236,24 @@ class TwilioSmsInput(InputChannel):
         from bot.messaging.sms_text import choice_payload
 
         key = key_of(phone)
+        conversation = conversation_id(CHANNEL, phone)
+        output = TwilioSmsOutput(self.sender, in_turn=True)
+
+        async def confirm(said: str) -> None:
+            await self.sender.send(phone, said, force=True)
+
+        async def repeat(question: dict) -> None:
+            await output.send_response(conversation, dict(question))
+
+        async def resume():
+            return await last_question(self.agent, conversation)
+
         try:
             await asyncio.to_thread(set_status, message_id, "processing")
-            word = opt_word(body)
-            if word is not None:
-                if await asyncio.to_thread(apply_opt_word, key, word):
-                    await self.sender.send(phone, say(CONFIRMATIONS[word]), force=True)
-            elif await asyncio.to_thread(is_opted_out, key):
-                log.info("SMS from an opted-out number: not answered (START lets it in again)")
+            if await opt_gate(key, body, confirm, resume, repeat,
+                              stopped="sms_stopped", started="sms_started",
+                              resumed="sms_resumed"):
+                pass
             elif not body.strip():
                 await self.sender.send(phone, say("sms_no_text"))
             else:
@@ -237,8 +262,8 @@ class TwilioSmsInput(InputChannel):
                     body = body[:MAX_BODY]
                 choices = await asyncio.to_thread(last_choices, phone)
                 payload = choice_payload(body, choices) if choices else None
-                await on_new_message(UserMessage(payload or body, TwilioSmsOutput(self.sender),
-                                                 phone, input_channel=CHANNEL))
+                await on_new_message(UserMessage(payload or as_words(body), output,
+                                                 conversation, input_channel=CHANNEL))
             await asyncio.to_thread(set_status, message_id, "processed")
         except Exception as error:
             log.exception("SMS %s could not be processed", message_id)
@@ -256,6 +281,7 @@ class TwilioSmsInput(InputChannel):
             now: a restart loses none."""
             from bot.messaging.sms_store import unprocessed_inbound
 
+            self.agent = getattr(app.ctx, "agent", None)
             if self.sender is None:
                 return
             left = await asyncio.to_thread(unprocessed_inbound, 0)

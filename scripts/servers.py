@@ -51,12 +51,15 @@ class Process:
     popen: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")
+        self.log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Logs and the files the process makes (SQLite databases, keys) are the owner's only.
+        log = os.fdopen(os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
+                        "ab")
         self.popen = subprocess.Popen(
             self.command, cwd=PROJECT_DIR, stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, **self.env}, start_new_session=True,
+            env={**os.environ, **self.env}, start_new_session=True, umask=0o077,
         )
+        log.close()  # the child has its own copy
 
     def healthy(self) -> bool:
         if not self.health_url:  # a worker without HTTP: healthy while it runs
@@ -107,6 +110,11 @@ class Servers:
                             os.environ.get("NPT_RASA_TOKEN") or secrets.token_urlsafe(24))
         self.env["NPT_RASA_URL"] = self.rasa_url
         self.endpoints = endpoints or self._write_endpoints()
+        # Where Rasa and the web app listen: loopback unless the deployment says otherwise
+        # (NPT_BIND_ADDRESS, for a reverse proxy on another host); the action server always
+        # listens on loopback.
+        self.interface = (self.env.get("NPT_BIND_ADDRESS")
+                          or os.environ.get("NPT_BIND_ADDRESS") or "127.0.0.1")
         self.processes: list[Process] = []
 
     def _write_endpoints(self) -> Path:
@@ -140,14 +148,18 @@ class Servers:
         if check.returncode != 0:
             raise RuntimeError(f"the funding rules are wrong: {check.stderr.strip()}")
         self.processes = [
+            # The action server answers Rasa only: loopback (rasa_sdk reads SANIC_HOST).
             Process("actions", [python, "-m", "rasa_sdk", "--actions", "actions",
                                 "--port", str(self.actions_port)],
                     f"http://127.0.0.1:{self.actions_port}/health",
-                    self.log_dir / f"actions-{self.actions_port}.log", self.env),
-            Process("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(self.model),
+                    self.log_dir / f"actions-{self.actions_port}.log",
+                    {**self.env, "SANIC_HOST": "127.0.0.1"}),
+            # Rasa on loopback too: a reverse proxy exposes only the channels' paths (README,
+            # "Deployment"); its HTTP API token comes from the environment, not the command line.
+            Process("rasa", [python, str(PROJECT_DIR / "scripts" / "rasa_server.py"),
+                             "--model", str(self.model), "--interface", self.interface,
                              "--port", str(self.rasa_port), "--cors", "*",
                              "--credentials", "credentials.yml",
-                             "--enable-api", "--auth-token", self.env["NPT_RASA_TOKEN"],
                              "--endpoints", str(self.endpoints)],
                     f"http://127.0.0.1:{self.rasa_port}/",
                     self.log_dir / f"rasa-{self.rasa_port}.log", self.env),

@@ -38,8 +38,8 @@ QUESTIONS = [
 ]
 SKILLS = ["information", "communication", "contenu", "securite", "resolution"]
 SECRET = "a-test-secret-key"
-SENDER = "visitor-42"
-OTHER_SENDER = "visitor-99"
+SENDER = "rest:visitor-42"  # conversation ids as the REST channel names them
+OTHER_SENDER = "rest:visitor-99"
 CHANNEL = "rest"
 NOT_UNDERSTOOD = "bof"  # no option of any question matches it
 
@@ -64,9 +64,15 @@ def fresh_database(tmp_path, monkeypatch) -> str:
     get_engine().dispose()
 
 
-def expected_key(sender: str = SENDER, channel: str = CHANNEL) -> str:
-    """The pseudonym, computed independently: HMAC-SHA256("channel:sender")."""
-    return hmac.new(SECRET.encode(), f"{channel}:{sender}".encode(), hashlib.sha256).hexdigest()
+CHANNEL_OF_PREFIX = {"rest": "rest", "web": "socketio", "tg": "telegram"}
+
+
+def expected_key(sender: str = SENDER) -> str:
+    """The pseudonym, computed independently: HMAC-SHA256("channel:id") where the channel is
+    the one that named the conversation (its prefix: `rest:`, `web:`, `tg:`)."""
+    prefix, raw = sender.split(":", 1)
+    identity = f"{CHANNEL_OF_PREFIX[prefix]}:{raw}"
+    return hmac.new(SECRET.encode(), identity.encode(), hashlib.sha256).hexdigest()
 
 
 def slots_with(requested: str | None = None, **values: Any) -> dict[str, Any]:
@@ -624,12 +630,24 @@ async def test_without_consent_nothing_is_stored_and_the_consent_is_asked_again_
 
 
 async def test_results_of_two_channels_are_two_pseudonyms():
-    await run(ActionConcludeDiagnostic(), conclude_tracker(EXCLU, channel="socketio"))
-    await run(ActionConcludeDiagnostic(), conclude_tracker(EXCLU, channel="rest"))
+    await run(ActionConcludeDiagnostic(), conclude_tracker(EXCLU, sender="web:visitor-42"))
+    await run(ActionConcludeDiagnostic(), conclude_tracker(EXCLU))
 
     rows = stored_results()
     assert [r.channel for r in rows] == ["socketio", "rest"]
-    assert [r.person_key for r in rows] == [expected_key(channel="socketio"), expected_key()]
+    assert [r.person_key for r in rows] == [expected_key("web:visitor-42"), expected_key()]
+
+
+async def test_the_person_comes_from_the_conversation_id_not_the_channel_a_client_named():
+    """A REST client saying `input_channel: twilio_sms` with a phone number as sender is still
+    the REST conversation `rest:+33611111111`, never the SMS person of that number."""
+    phone = "+33611111111"
+    await run(ActionConcludeDiagnostic(),
+              conclude_tracker(EXCLU, sender=f"rest:{phone}", channel="twilio_sms"))
+    sms_person = hmac.new(SECRET.encode(), f"tel:{phone}".encode(), hashlib.sha256).hexdigest()
+    (row,) = stored_results()
+    assert row.channel == "rest"
+    assert row.person_key == expected_key(f"rest:{phone}") != sms_person
 
 
 async def test_cancel_forgets_the_answers_but_not_the_consent():

@@ -32,7 +32,7 @@ from actions.booking_form import (BOOKING_STATE, ActionBookingDone, AskFirstName
                                   AskSlotPick, AskWhere, ValidateBookingForm)
 from actions.manage_booking import (ActionManageDone, AskManageAction, AskManagePick,
                                     ValidateManageForm)
-from actions.reminders import ActionSendReminder
+from actions.reminders import ActionSendReminder, ActionTellStructureCancelled
 from bot import messages
 from bot.booking import active_bookings, book, cancel, find_booking, free_slots
 from bot.booking.partners import load_partners
@@ -49,7 +49,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT / "domain.yml").read_text(encoding="utf-8"))
 PARIS = ZoneInfo("Europe/Paris")
 SECRET = "test-secret-key"  # set by the `database` fixture of conftest.py
-SENDER, OTHER_SENDER, CHANNEL = "visitor-42", "visitor-99", "rest"
+# Conversation ids as the REST channel names them (`rest:<sender>`).
+SENDER, OTHER_SENDER, CHANNEL = "rest:visitor-42", "rest:visitor-99", "rest"
 BOOKING, MANAGE = "booking_form", "manage_form"
 LISTEN = {"event": "action", "name": "action_listen"}
 NO_INTENT = {"name": "nlu_fallback", "confidence": 0.3}
@@ -78,8 +79,10 @@ def demo(database) -> str:
 
 
 def key_of(sender: str = SENDER, channel: str = CHANNEL) -> str:
-    """The pseudonym, computed independently: HMAC-SHA256("channel:sender")."""
-    return hmac.new(SECRET.encode(), f"{channel}:{sender}".encode(), hashlib.sha256).hexdigest()
+    """The pseudonym, computed independently: HMAC-SHA256("channel:sender") of the sender as
+    the client named it (the conversation id without its `rest:` prefix)."""
+    raw = sender.split(":", 1)[1]
+    return hmac.new(SECRET.encode(), f"{channel}:{raw}".encode(), hashlib.sha256).hexdigest()
 
 
 def now() -> datetime:
@@ -738,12 +741,25 @@ async def test_manage_done_forgets_the_manage_conversation():
 # --------------------------------------------------------------------------- reminder
 
 
-def reminder_tracker(reference: str) -> Tracker:
+def reminder_tracker(reference: str, sender: str = SENDER) -> Tracker:
     parsed = {"name": "EXTERNAL_reminder", "confidence": 1.0}
     entities = [{"entity": "reference", "value": reference}]
     events = [LISTEN, user_event("EXTERNAL: EXTERNAL_reminder", parsed, entities)]
     return tracker(events, slots_with(None), "EXTERNAL: EXTERNAL_reminder", parsed, entities,
-                   form=None)
+                   form=None, sender=sender)
+
+
+async def test_a_reminder_of_someone_else_s_booking_says_nothing():
+    """Another conversation naming a reference it saw (or guessed) learns nothing: no first
+    name, date or address of the booking's owner."""
+    booking = book_for(key_of(), place_pk(SAINT_DENIS), first_free(SAINT_DENIS).start,
+                       first_name="Fatima")
+
+    for action in (ActionSendReminder(), ActionTellStructureCancelled()):
+        events, sent = await run(action, reminder_tracker(booking.reference, OTHER_SENDER))
+        assert events == [] and sent == [], action.name()
+    _, mine = await run(ActionSendReminder(), reminder_tracker(booking.reference))
+    assert "Fatima" in mine[0]["text"]  # its owner still gets it
 
 
 async def test_the_reminder_names_the_person_the_place_and_the_time():

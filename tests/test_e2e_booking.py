@@ -97,8 +97,15 @@ def test_a_new_conversation_days_later_can_move_the_booking(assistant):
     sender = f"e2e-{uuid.uuid4()}"
     book_in_saint_denis(assistant, sender)
     [(_, reference, _, old_start)] = active(assistant, sender)
-    # A new session: the conversation is restarted, the person is the same sender.
-    say(assistant, sender, "/session_start")
+    # A new session: the conversation is restarted (as Rasa does after a session expires, here
+    # through its HTTP API: a typed "/session_start" is only words), the person is the same.
+    request = urllib.request.Request(
+        f"{assistant.rasa_url}/conversations/rest:{sender}/execute?token="
+        f"{assistant.env['NPT_RASA_TOKEN']}",
+        data=json.dumps({"name": "action_session_start"}).encode(), method="POST",
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 200
     asked = texts(say(assistant, sender, "je voudrais déplacer mon rdv"))
     assert "rendez-vous libres" in asked or "Que voulez-vous faire" in asked, asked
     if "Que voulez-vous faire" in asked:
@@ -139,7 +146,7 @@ def test_the_reminder_is_said_in_the_persons_conversation(assistant):
     sender = f"e2e-{uuid.uuid4()}"
     book_in_saint_denis(assistant, sender, "Lina")
     [(_, reference, _, _)] = active(assistant, sender)
-    said = push_intent(sender, "rest", "EXTERNAL_reminder", {"reference": reference},
+    said = push_intent(f"rest:{sender}", "rest", "EXTERNAL_reminder", {"reference": reference},
                        url=assistant.rasa_url, token=assistant.env["NPT_RASA_TOKEN"])
     text = "\n".join(m.get("text", "") for m in said)
     assert "Lina" in text and "rappel" in text and reference in text, said
@@ -170,7 +177,7 @@ def test_a_structure_cancelling_is_told_in_the_persons_conversation(assistant):
     [(status, kind)] = rows(assistant.db_url, "select status, kind from reminders where "
                             "booking_id = ? and kind = 'structure_cancelled'", booking_id)
     assert status == "pending"
-    said = push_intent(sender, "rest", "EXTERNAL_structure_cancelled", {"reference": reference},
+    said = push_intent(f"rest:{sender}", "rest", "EXTERNAL_structure_cancelled", {"reference": reference},
                        url=assistant.rasa_url, token=assistant.env["NPT_RASA_TOKEN"])
     text = "\n".join(m.get("text", "") for m in said)
     assert "Nadia" in text and "a annulé votre rendez-vous" in text, said

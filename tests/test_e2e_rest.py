@@ -151,11 +151,11 @@ def test_delete_erases_results_and_the_conversation(assistant):
     complete(assistant, other)
     mine = key_of(assistant, sender)
     assert rows(assistant.db_url, "select count(*) from diagnostic_results where person_key = ?", mine) == [(1,)]
-    assert rows(assistant.tracker_url, "select count(*) from events where sender_id = ?", sender)[0][0] > 0
+    assert rows(assistant.tracker_url, "select count(*) from events where sender_id = ?", f"rest:{sender}")[0][0] > 0
     reply = texts(say(assistant, sender, "SUPPRIMER"))
     assert "effacées" in reply
     assert rows(assistant.db_url, "select count(*) from diagnostic_results where person_key = ?", mine) == [(0,)]
-    assert rows(assistant.tracker_url, "select count(*) from events where sender_id = ?", sender) == [(0,)]
+    assert rows(assistant.tracker_url, "select count(*) from events where sender_id = ?", f"rest:{sender}") == [(0,)]
     assert rows(assistant.db_url, "select count(*) from diagnostic_results where person_key = ?",
                 key_of(assistant, other)) == [(1,)]
     # a new conversation starts from scratch, consent included

@@ -10,6 +10,7 @@ import uuid
 import pytest
 import requests
 
+from bot.people.pseudonyms import channel_identity, person_key
 from scripts.fake_twilio import ACCOUNT_SID, FROM_NUMBER
 from scripts.sms_driver import CHOICE, STATUS, WEBHOOK, SmsDriver, new_phone
 from tests.test_e2e_rest import HAPPY_PATH, rows
@@ -34,9 +35,12 @@ def exchange(assistant, phone: str, body: str, expected: str) -> list[str]:
 
 
 def stored(assistant, phone: str, direction: str):
+    """The SMS rows of a number: received ones hold the number, sent ones only the person's
+    pseudonym (an erasure can then never leave the number behind)."""
+    key = person_key(channel_identity("twilio_sms", phone), assistant.secret)
     return rows(assistant.db_url, "select body, encoding, segments, status, attempts, "
-                "message_sid from sms_messages where phone = ? and direction = ? order by id",
-                phone, direction)
+                "message_sid from sms_messages where (phone = ? or person_key = ?) and "
+                "direction = ? order by id", phone, key, direction)
 
 
 def test_a_person_does_the_diagnostic_and_books_by_sms(assistant):
@@ -50,7 +54,7 @@ def test_a_person_does_the_diagnostic_and_books_by_sms(assistant):
     from bot.messaging.rasa_push import push_intent
 
     count = len(assistant.twilio.to(phone))
-    push_intent(phone, "twilio_sms", "EXTERNAL_reminder", {"reference": reference},
+    push_intent(f"sms:{phone}", "twilio_sms", "EXTERNAL_reminder", {"reference": reference},
                 url=assistant.rasa_url, token=assistant.env["NPT_RASA_TOKEN"])
     reminder = assistant.twilio.wait_for(phone, count + 1)[-1]["body"]
     assert "rappel de votre rendez-vous" in reminder and reference in reminder
@@ -108,15 +112,16 @@ def test_stop_is_honoured_before_anything_else_until_start(assistant):
     sms(assistant, phone, "bonjour")
     sms(assistant, phone, "STOP SMS")
     try:  # a reminder (or any proactive message) pushed through Rasa to this number
-        push_intent(phone, "twilio_sms", "EXTERNAL_reminder", {"reference": "ABCDEF"},
+        push_intent(f"sms:{phone}", "twilio_sms", "EXTERNAL_reminder", {"reference": "ABCDEF"},
                     url=assistant.rasa_url, token=assistant.env["NPT_RASA_TOKEN"])
     except PushError:
         pass
     time.sleep(3)
     assert len(assistant.twilio.to(phone)) == count, assistant.twilio.to(phone)[count:]
-    exchange(assistant, phone, "start", "de nouveau recevoir nos SMS")
-    # The conversation goes on where it was: the consent question again.
-    exchange(assistant, phone, "bonjour", "1 - Oui")
+    resumed = exchange(assistant, phone, "start", "1 - Oui")
+    # START reopens where the person was: the question they had been asked, said again.
+    assert "de nouveau recevoir nos SMS" in resumed[0] and "Reprenons" in resumed[0], resumed
+    exchange(assistant, phone, "1", "Quel appareil avez-vous ?")
 
 
 def test_numbered_choices_replace_buttons_and_a_number_picks_one(assistant):

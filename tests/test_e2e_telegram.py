@@ -87,7 +87,7 @@ def test_a_person_does_the_diagnostic_and_books_on_telegram(assistant):
 
     reference = re.search(r"Votre référence : ([A-Z0-9]{6})", text).group(1)
     before = len(assistant.telegram.sent_to(chat))
-    push_intent(str(chat), "telegram", "EXTERNAL_reminder", {"reference": reference},
+    push_intent(f"tg:{chat}", "telegram", "EXTERNAL_reminder", {"reference": reference},
                 url=assistant.rasa_url, token=assistant.env["NPT_RASA_TOKEN"])
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and len(assistant.telegram.sent_to(chat)) == before:
@@ -138,7 +138,7 @@ def test_the_start_parameter_of_a_deep_link_is_kept_with_the_message(assistant):
     send(assistant, chat, message_update(chat, "/start PRESCR-LAPOSTE-93"), "On commence ?")
     with sqlite3.connect(assistant.tracker_url.removeprefix("sqlite:///")) as connection:
         found = connection.execute("select count(*) from events where sender_id = ? and "
-                                   "data like '%PRESCR-LAPOSTE-93%'", (str(chat),)).fetchone()[0]
+                                   "data like '%PRESCR-LAPOSTE-93%'", (f"tg:{chat}",)).fetchone()[0]
     assert found >= 1
 
 
@@ -152,7 +152,7 @@ def test_stop_is_honoured_before_anything_else_until_start(assistant):
     count = len(assistant.telegram.sent_to(chat))
     post(assistant, message_update(chat, "bonjour"))
     try:
-        push_intent(str(chat), "telegram", "EXTERNAL_reminder", {"reference": "ABCDEF"},
+        push_intent(f"tg:{chat}", "telegram", "EXTERNAL_reminder", {"reference": "ABCDEF"},
                     url=assistant.rasa_url, token=assistant.env["NPT_RASA_TOKEN"])
     except PushError:
         pass

@@ -350,13 +350,18 @@ def active_bookings(person_key: str, now: datetime | None = None, url: str | Non
         return [_view(session, row) for row in rows]
 
 
-def find_booking(reference: str, url: str | None = None) -> Booking | None:
-    """The booking of a reference, whatever its status; case, spaces and dashes do not matter."""
+def find_booking(reference: str, url: str | None = None,
+                 person_key: str | None = None) -> Booking | None:
+    """The booking of a reference, whatever its status; case, spaces and dashes do not matter.
+    With `person_key`, only that person's booking (None for anyone else's)."""
     reference = normalize_reference(reference)
     if not reference or len(reference) > 16:
         return None
+    query = select(BookingRow).where(BookingRow.reference == reference)
+    if person_key is not None:
+        query = query.where(BookingRow.person_key == person_key)
     with session_scope(url) as session:
-        row = session.execute(select(BookingRow).where(BookingRow.reference == reference)).scalars().first()
+        row = session.execute(query).scalars().first()
         return _view(session, row) if row is not None else None
 
 

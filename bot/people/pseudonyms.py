@@ -25,3 +25,33 @@ def person_key(identity: str, key: bytes | None = None) -> str:
     if not identity:
         raise ValueError("an empty identity has no pseudonym")
     return hmac.new(key or secret_key(), identity.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+# Conversation ids are namespaced by the channel that proved who is talking: a Twilio-signed
+# SMS (`sms:+33612345678`), a Telegram update carrying the secret token (`tg:123456789`), a
+# web chat session issued by our server (`web:<random>`), the local REST channel
+# (`rest:<id>`). No channel can name another's conversation, and the person behind a
+# conversation is derived from its id alone, never from a channel name a client sent.
+CONVERSATION_PREFIXES = {"twilio_sms": "sms", "telegram": "tg", "socketio": "web", "rest": "rest"}
+_CHANNEL_OF_PREFIX = {prefix: channel for channel, prefix in CONVERSATION_PREFIXES.items()}
+
+
+def conversation_id(channel: str, raw_id: str) -> str:
+    """The conversation id of `raw_id` (a phone number, a chat id...) on `channel`."""
+    return f"{CONVERSATION_PREFIXES[channel]}:{raw_id}"
+
+
+def split_conversation_id(conversation: str) -> tuple[str, str]:
+    """(channel, raw id) of a namespaced conversation id; ("unknown", id) for any other id."""
+    prefix, sep, raw = str(conversation).partition(":")
+    channel = _CHANNEL_OF_PREFIX.get(prefix) if sep else None
+    if channel is None or not raw:
+        return "unknown", str(conversation)
+    return channel, raw
+
+
+def conversation_identity(conversation: str) -> str:
+    """The identity behind a conversation id: `tel:+33...` for SMS, `telegram:<chat>`,
+    `socketio:<session>`, `rest:<id>`; `unknown:<id>` for an id no channel of ours made."""
+    channel, raw = split_conversation_id(conversation)
+    return channel_identity(channel, raw)

@@ -6,7 +6,9 @@
  *   emit "user_uttered"     {message, session_id}
  *   on "bot_uttered"        <- {text, quick_replies?: [{content_type, title, payload}], ...}
  *
- * The session id lives in localStorage (npt_session_id); the visible conversation lives in
+ * The session id is issued by the server (session_confirm) and kept in localStorage
+ * (npt_session_id); after STOP the page shows its own notice until START (npt_stopped),
+ * since the assistant answers nothing then. The visible conversation lives in
  * sessionStorage (npt_history) so that reloading the page shows it again.
  * No dependency but the vendored Socket.IO client (window.io). Plain ES5-style code so that
  * old phones run it too.
@@ -37,7 +39,11 @@
     locationButton: "Envoyer ma position",
     locationSent: "Ma position",
     locationFailed: "Je n'ai pas pu avoir votre position. Écrivez votre code postal ou votre ville.",
+    stoppedNotice: "Vous avez écrit STOP : l'assistant ne vous répond plus. Pour reprendre, écrivez START.",
   };
+  var STOPPED_KEY = "npt_stopped";
+  var STOP_WORDS = ["stop", "arret", "stop sms", "stopsms", "unsubscribe"];
+  var START_WORDS = ["start", "unstop"];
   // A button of ours (never sent as such): asks the browser for the position, then sends
   // /inform_location{"latitude": ..., "longitude": ...} (the assistant asks for it with a
   // custom message {"ask_location": true}).
@@ -86,39 +92,11 @@
 
   // ---------------------------------------------------------------- session and history
 
-  function randomId() {
-    var c = window.crypto || window.msCrypto;
-    if (c && typeof c.randomUUID === "function") {
-      try {
-        return c.randomUUID();
-      } catch (e) {
-        /* not a secure context: fall through */
-      }
-    }
-    var bytes = new Array(16);
-    var i;
-    if (c && typeof c.getRandomValues === "function") {
-      var array = new Uint8Array(16);
-      c.getRandomValues(array);
-      for (i = 0; i < 16; i++) bytes[i] = array[i];
-    } else {
-      for (i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
-    }
-    bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
-    bytes[8] = (bytes[8] & 0x3f) | 0x80; // variant
-    var hex = bytes.map(function (b) {
-      return (b < 16 ? "0" : "") + b.toString(16);
-    }).join("");
-    return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
-  }
-
+  // The server issues the session id (64 hex characters) and refuses any other: the page
+  // only keeps the one it was given, to go on with the same conversation after a reload.
   function loadSessionId() {
     var id = storageGet("localStorage", SESSION_KEY);
-    if (!id || !/^[A-Za-z0-9_-]{8,100}$/.test(id)) {
-      id = randomId();
-      storageSet("localStorage", SESSION_KEY, id);
-    }
-    return id;
+    return id && /^[0-9a-f]{64}$/.test(id) ? id : "";
   }
 
   function emptyHistory(id) {
@@ -318,6 +296,29 @@
     return true;
   }
 
+  // "STOP", "Arrêt !" -> "stop"; "start" -> "start"; anything else -> "" (as the server reads them).
+  function optWord(text) {
+    var word = String(text).toLowerCase();
+    if (word.normalize) word = word.normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+    word = word.replace(/[^a-z ]/g, " ").replace(/\s+/g, " ").trim();
+    if (STOP_WORDS.indexOf(word) >= 0) return "stop";
+    if (START_WORDS.indexOf(word) >= 0) return "start";
+    return "";
+  }
+
+  // After the person's message was sent: remember STOP and START, and while stopped say
+  // locally why no answer comes.
+  function afterSent(text) {
+    var word = optWord(text);
+    if (word === "stop") {
+      storageSet("localStorage", STOPPED_KEY, "1");
+    } else if (word === "start") {
+      storageRemove("localStorage", STOPPED_KEY);
+    } else if (storageGet("localStorage", STOPPED_KEY)) {
+      addEntry({ who: "bot", text: TEXTS.stoppedNotice });
+    }
+  }
+
   function chooseButton(index, shownText, how) {
     if (!activeSet || !ready) return;
     var choice = activeSet.entry.buttons[index];
@@ -328,6 +329,7 @@
     if (!choice || !emitMessage(choice.payload)) return;
     retireActiveSet();
     addEntry({ who: "user", text: shownText });
+    afterSent(choice.payload);
     focusNextButtons = true;
     if (how === "keyboard" || !isTouchScreen()) {
       els.input.focus();
@@ -382,6 +384,7 @@
       chooseButton(number - 1, text, "keyboard");
     } else if (emitMessage(text)) {
       addEntry({ who: "user", text: text });
+      afterSent(text);
     } else {
       return;
     }
@@ -467,7 +470,7 @@
       transports: ["websocket"],
     });
     socket.on("connect", function () {
-      socket.emit("session_request", { session_id: sessionId });
+      socket.emit("session_request", { session_id: sessionId || null });
     });
     socket.on("session_confirm", onSessionConfirm);
     socket.on("bot_uttered", onBotMessage);
@@ -487,6 +490,7 @@
 
   function restart() {
     storageRemove("localStorage", SESSION_KEY);
+    storageRemove("localStorage", STOPPED_KEY);
     storageRemove("sessionStorage", HISTORY_KEY);
     if (socket) socket.close();
     window.location.reload();

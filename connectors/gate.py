@@ -1,0 +1,92 @@
+"""What every channel does with a person's message before Rasa sees it.
+
+1. STOP and START (bot.people.opt_words) are read before anything else; while a person is
+   opted out, nothing they send reaches the conversation and nothing is answered.
+2. A message is a message: text that looks like a Rasa intent (`/EXTERNAL_reminder{...}`) is
+   read as words unless it is exactly the payload of a button this conversation was offered
+   (ENGINEERING.md trap 14). Only our connectors and the scheduler (Rasa's HTTP API, with its
+   token) ever start an intent.
+3. START after a conversation was interrupted by STOP says the last question again, so the
+   person goes on where they were.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable, Iterable, Optional
+
+from bot.messages import text as say
+from bot.people import is_opted_out
+from bot.people.opt_words import apply_opt_word, opt_word
+
+log = logging.getLogger(__name__)
+
+INTENT_PREFIX = "/"
+# Payloads anyone may send: the web chat's first message, the same as saying "bonjour".
+HARMLESS = {"/greet"}
+
+
+def as_words(text: str | None, offered_payloads: Iterable[str] = ()) -> str:
+    """The text Rasa may read: an offered payload as it is, any other `/...` as plain words."""
+    text = text or ""
+    stripped = text.strip()
+    if not stripped.startswith(INTENT_PREFIX):
+        return text
+    if stripped in HARMLESS or stripped in set(offered_payloads):
+        return stripped
+    words = stripped.lstrip(INTENT_PREFIX).strip()
+    return words or "aide"
+
+
+def payloads(buttons: Iterable[dict] | None) -> list[str]:
+    return [str(button.get("payload")) for button in buttons or [] if button.get("payload")]
+
+
+async def last_question(agent: Any, conversation: str) -> Optional[dict]:
+    """The assistant's last message of a conversation still in a form, as a response dict
+    (text, buttons); None when no form was in progress."""
+    from rasa.shared.core.events import BotUttered
+
+    if agent is None or getattr(agent, "tracker_store", None) is None:
+        return None
+    try:
+        tracker = await agent.tracker_store.retrieve(conversation)
+    except Exception:  # the tracker store is down: START still works, without the reminder
+        log.exception("could not read the conversation to resume it")
+        return None
+    if tracker is None or not tracker.active_loop_name:
+        return None
+    for event in reversed(tracker.events):
+        if isinstance(event, BotUttered) and (event.text or (event.data or {}).get("buttons")):
+            return {"text": event.text or "", "buttons": (event.data or {}).get("buttons") or []}
+    return None
+
+
+async def opt_gate(key: str, text: str, confirm: Callable[[str], Awaitable[Any]],
+                   resume: Callable[[], Awaitable[Optional[dict]]] | None = None,
+                   said: Callable[[dict], Awaitable[Any]] | None = None,
+                   stopped: str = "chat_stopped", started: str = "chat_started",
+                   resumed: str = "resumed") -> bool:
+    """STOP / START before anything else. True when the message was handled here (an opt word,
+    or any message of an opted-out person): it must not reach the conversation.
+
+    `confirm(text)` says a confirmation even to an opted-out person; after START, `resume()`
+    gives the question to say again (then `said(question)` says it)."""
+    word = opt_word(text)
+    if word == "stop":
+        if await asyncio.to_thread(apply_opt_word, key, word):
+            await confirm(say(stopped))
+        return True
+    if word == "start":
+        await asyncio.to_thread(apply_opt_word, key, word)
+        question = await resume() if resume is not None else None
+        if question and said is not None:
+            await confirm(say(resumed))
+            await said(question)
+        else:
+            await confirm(say(started))
+        return True
+    if await asyncio.to_thread(is_opted_out, key):
+        log.info("message from an opted-out person: not answered (START lets them in again)")
+        return True
+    return False

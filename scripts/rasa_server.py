@@ -1,0 +1,21 @@
+"""`rasa run` with the HTTP API token taken from the environment (NPT_RASA_TOKEN), so that the
+token never appears on a command line (`ps`, /proc/<pid>/cmdline show this script's own
+arguments only). Every other argument is passed to `rasa run` as it is."""
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main() -> None:
+    token = os.environ.get("NPT_RASA_TOKEN", "")
+    if not token:
+        sys.exit("NPT_RASA_TOKEN is not set: Rasa's HTTP API would be open to anyone")
+    sys.argv = ["rasa", "run", *sys.argv[1:], "--enable-api", "--auth-token", token]
+    from rasa.__main__ import main as rasa_main
+
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
