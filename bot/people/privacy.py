@@ -50,22 +50,31 @@ def is_opted_out(key: str, url: str | None = None) -> bool:
 class Erasure:
     diagnostics: int
     person_removed: bool
+    bookings: int = 0  # bookings whose contact data was blanked
+    sms: int = 0  # SMS whose number, texts and errors were blanked
+    chat_choices: int = 0  # chat choices deleted
 
 
 def erase_person(key: str, url: str | None = None) -> Erasure:
     """SUPPRIMER: erase the person's results and details.
 
-    What stays is only what the law asks us to keep: the pseudonymous opt-out marker of someone
-    who said STOP, so that we never write to them again.
+    After it no table of ours holds their phone number, chat id, sender id, first name or
+    anything they wrote: bookings keep no contact data, SMS rows no number, text or error text,
+    chat choices of all their chats are deleted, diagnostics deleted. What stays is only
+    pseudonymous: bookings and referrals (the structure's funding rests on them) and the
+    opt-out marker of someone who said STOP, so that we never write to them again. Rasa's
+    conversation itself is erased by the tracker store at the end of the turn
+    (connectors/tracker_store.py).
     """
     from bot.booking import forget_contact  # bookings refer to people, not the reverse
+    from bot.messaging.channel_store import forget_person as forget_chats
+    from bot.messaging.sms_store import forget_person as forget_sms
 
     # Contact details of bookings go first: the bookings and referrals stay, under the
     # pseudonym only, and no reminder can reach the person any more.
-    forget_contact(key, url)
-    from bot.messaging.sms_store import forget_person as forget_sms
-
-    forget_sms(key, url)  # the number and texts of their SMS
+    bookings = forget_contact(key, url)
+    sms = forget_sms(key, url)  # the number, texts and error texts of their SMS
+    chats = forget_chats(key, url)  # the choices last offered in each of their chats
     with session_scope(url) as session:
         removed = session.execute(
             delete(StoredDiagnostic).where(StoredDiagnostic.person_key == key)
@@ -78,7 +87,8 @@ def erase_person(key: str, url: str | None = None) -> Erasure:
                 person_removed = True
             else:
                 person.consent_at = None
-        return Erasure(diagnostics=removed or 0, person_removed=person_removed)
+        return Erasure(diagnostics=removed or 0, person_removed=person_removed,
+                       bookings=bookings, sms=sms, chat_choices=chats)
 
 
 def count_diagnostics(key: str, url: str | None = None) -> int:
