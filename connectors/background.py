@@ -2,7 +2,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Coroutine
+
+
+def retry_delays_from_env() -> tuple[float, ...]:
+    """Waits before processing a failed inbound message again (NPT_INBOUND_RETRY_SECONDS,
+    "2,10": two more attempts, 2 s then 10 s later)."""
+    try:
+        return tuple(float(part) for part in
+                     (os.environ.get("NPT_INBOUND_RETRY_SECONDS") or "2,10").split(",")
+                     if part.strip())
+    except ValueError:
+        return (2.0, 10.0)
 
 
 class BackgroundTasks:

@@ -30,7 +30,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.messages import text as say
-from connectors.background import BackgroundTasks
+from bot.messaging import telegram_store
+from connectors.background import BackgroundTasks, retry_delays_from_env
 from connectors.gate import as_words, last_question, opt_gate
 from bot.people import is_opted_out
 from bot.people.opt_words import opt_word
@@ -44,6 +45,10 @@ logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 CHANNEL = "telegram"
 MAX_TEXT = 1000
+MAX_UPDATE_BYTES = 256 * 1024
+# A stored update left `processing` this long ago belongs to a process that stopped.
+STALE_SECONDS = 120
+SWEEP_SECONDS = 60
 TELEGRAM_LIMIT = 4096  # characters of one Telegram message
 
 
@@ -174,6 +179,7 @@ class TelegramInput(InputChannel):
         self.bot = None  # made in the server's event loop (after_server_start)
         self.background = BackgroundTasks()
         self.agent = None  # Rasa's agent, to read a conversation back after START
+        self.retry_delays = retry_delays_from_env()
         if settings.enabled:
             log.info("Telegram channel on")
         else:
@@ -257,15 +263,16 @@ class TelegramInput(InputChannel):
                                          input_channel=CHANNEL, metadata=metadata or None))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        from bot.messaging.channel_store import first_time
-
         hook = Blueprint("telegram_webhook", __name__)
 
         @hook.listener("after_server_start")
         async def start_bot(app, loop) -> None:
             self.agent = getattr(app.ctx, "agent", None)
-            if self.settings.enabled:
-                self.bot = self.settings.make_bot()  # its HTTP client lives in this loop
+            if not self.settings.enabled:
+                return
+            self.bot = self.settings.make_bot()  # its HTTP client lives in this loop
+            await self._recover(on_new_message)
+            self.background.spawn(self._sweep(on_new_message))
 
         @hook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -281,6 +288,8 @@ class TelegramInput(InputChannel):
             if not hmac.compare_digest(secret.encode(), self.settings.secret.encode()):
                 log.warning("Telegram webhook: refused a request without the secret token")
                 return response.text("Forbidden", status=403)
+            if len(request.body or b"") > MAX_UPDATE_BYTES:
+                return response.text("Update too large", status=413)
             try:
                 data = json.loads(request.body or b"")
                 update = Update.de_json(data, self.bot)
@@ -288,16 +297,67 @@ class TelegramInput(InputChannel):
                 return response.text("Bad update", status=400)
             if update is None or not isinstance(data.get("update_id"), int):
                 return response.text("Bad update", status=400)
-            if not await asyncio.to_thread(first_time, CHANNEL, str(update.update_id)):
+            chat = update.effective_chat
+            key = key_of(str(chat.id)) if chat is not None else None
+            # Stored before Telegram hears back: a crash after the answer loses nothing.
+            row_id = await asyncio.to_thread(telegram_store.record_update, str(update.update_id),
+                                             json.dumps(data), key)
+            if row_id is None:
                 log.info("Telegram update %s seen again: not processed twice", update.update_id)
                 return response.json({"ok": True})
-            self.background.spawn(self._safely(update, on_new_message))
+            self.background.spawn(self._process(row_id, update, on_new_message))
             return response.json({"ok": True})
 
         return hook
 
-    async def _safely(self, update, on_new_message) -> None:
-        try:
-            await self._handle(update, on_new_message)
-        except Exception:
-            log.exception("Telegram update %s could not be processed", update.update_id)
+    async def _recover(self, on_new_message, older_than: float = 0) -> None:
+        """Updates stored but not processed (the server stopped, or another one did) are
+        processed now; each is claimed first, so none is processed twice."""
+        from telegram import Update
+
+        left = await asyncio.to_thread(telegram_store.unprocessed, older_than)
+        if left:
+            log.info("Telegram: processing %d update(s) received before the restart", len(left))
+        for stored in left:
+            try:
+                update = Update.de_json(json.loads(stored.payload), self.bot)
+            except Exception as error:
+                await asyncio.to_thread(telegram_store.finish, stored.id,
+                                        f"unreadable: {type(error).__name__}")
+                continue
+            self.background.spawn(self._process(stored.id, update, on_new_message,
+                                                stale_after=STALE_SECONDS))
+
+    async def _sweep(self, on_new_message) -> None:
+        """Now and then, updates left behind by a process that stopped are taken up."""
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            try:
+                await self._recover(on_new_message, STALE_SECONDS)
+            except Exception:
+                log.exception("Telegram recovery round failed")
+
+    async def _process(self, row_id: int, update, on_new_message,
+                       stale_after: float | None = None) -> None:
+        """Claim the stored update, handle it; on an error try again, then keep it as failed."""
+        for attempt_delay in (*self.retry_delays, None):
+            attempt = await asyncio.to_thread(telegram_store.claim, row_id, None, stale_after)
+            if attempt is None:
+                return  # processed, or in the hands of another process
+            try:
+                await self._handle(update, on_new_message)
+            except Exception as error:
+                reason = f"{type(error).__name__}: {str(error)[:300]}"
+                if attempt_delay is None or attempt > len(self.retry_delays):
+                    log.error("Telegram update %s not processed after %d attempts: %s",
+                              update.update_id, attempt, reason)
+                    await asyncio.to_thread(telegram_store.finish, row_id, reason)
+                    return
+                log.warning("Telegram update %s: attempt %d failed (%s); trying again",
+                            update.update_id, attempt, reason)
+                await asyncio.to_thread(telegram_store.release, row_id, reason)
+                await asyncio.sleep(attempt_delay)
+                stale_after = None
+                continue
+            await asyncio.to_thread(telegram_store.finish, row_id)
+            return

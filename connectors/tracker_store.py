@@ -16,6 +16,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 
 from bot.config import tracker_database_url
+from bot.people.identity import sibling_conversation_ids
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,10 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         if erasure_requested(tracker):
-            deleted = self.erase(tracker.sender_id)
+            # The conversation, and the same person's conversation under the id it had before
+            # ids were namespaced by channel (`sms:+336...` and `+336...`).
+            deleted = sum(self.erase(conversation)
+                          for conversation in sibling_conversation_ids(tracker.sender_id))
             log.info("erased a conversation on request (%d events)", deleted)
             return
         await super().save(tracker)

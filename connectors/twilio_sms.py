@@ -33,7 +33,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.messages import text as say
-from connectors.background import BackgroundTasks
+from connectors.background import BackgroundTasks, retry_delays_from_env
 from connectors.gate import as_words, last_question, opt_gate
 from bot.people import is_opted_out
 from bot.people.pseudonyms import (channel_identity, conversation_id, person_key,
@@ -45,6 +45,10 @@ logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 CHANNEL = "twilio_sms"
 MAX_BODY = 1000  # characters read from one SMS (a long concatenated SMS is ~1 600)
+# A stored SMS left `processing` this long ago belongs to a process that stopped; recovery
+# looks for such messages every SWEEP_SECONDS.
+STALE_SECONDS = 120
+SWEEP_SECONDS = 60
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -56,6 +60,7 @@ class SmsSettings:
     api_base_url: str
     public_url: str
     retry_delays: tuple[float, ...]
+    inbound_retry_delays: tuple[float, ...] = (2.0, 10.0)
 
     @classmethod
     def from_env(cls) -> "SmsSettings":
@@ -68,7 +73,8 @@ class SmsSettings:
         except ValueError:
             delays = (2.0, 10.0)
         return cls(env("TWILIO_ACCOUNT_SID"), env("TWILIO_AUTH_TOKEN"), env("TWILIO_FROM_NUMBER"),
-                   env("TWILIO_API_BASE_URL"), env("NPT_PUBLIC_URL").rstrip("/"), delays)
+                   env("TWILIO_API_BASE_URL"), env("NPT_PUBLIC_URL").rstrip("/"), delays,
+                   retry_delays_from_env())
 
     @property
     def enabled(self) -> bool:
@@ -119,7 +125,8 @@ class SmsSender:
                    force: bool = False) -> bool:
         """Send `body` (and its choices) to `phone`; False when nothing was sent (STOP, or every
         attempt failed: then the failure is stored and logged)."""
-        from bot.messaging.sms_store import mark_failed, mark_sent, record_outbound
+        from bot.messaging.sms_store import (mark_failed, mark_sent, record_outbound_for_key,
+                                             scrub)
         from bot.messaging.sms_text import render_with_choices, sms_variant
 
         key = key_of(phone)
@@ -130,7 +137,7 @@ class SmsSender:
         message, cost = sms_variant(message)
         if not message.strip():
             return False
-        message_id = await asyncio.to_thread(record_outbound, phone, key, message, buttons,
+        message_id = await asyncio.to_thread(record_outbound_for_key, key, message, buttons,
                                              cost.encoding, cost.segments)
         callback = (f"{self.settings.public_url}/webhooks/{CHANNEL}/status"
                     if self.settings.public_url else None)
@@ -140,19 +147,28 @@ class SmsSender:
                 sent = await asyncio.to_thread(self._create, phone, message, callback)
             except Exception as error:  # the twilio library raises TwilioRestException, and
                 # network errors come as requests' exceptions: every one is retried, then stored
-                reason = f"{type(error).__name__}: {str(error)[:300]}"
+                reason = scrub(f"{type(error).__name__}: {str(error)[:300]}", phone)
                 if attempt < attempts:
                     log.warning("SMS %s: attempt %d failed (%s); retrying", message_id, attempt,
                                 reason)
                     await asyncio.sleep(self.settings.retry_delays[attempt - 1])
                     continue
                 log.error("SMS %s not sent after %d attempts: %s", message_id, attempt, reason)
-                await asyncio.to_thread(mark_failed, message_id, reason, attempt)
+                await self._record(mark_failed, message_id, reason, attempt, phone=phone)
                 return False
-            await asyncio.to_thread(mark_sent, message_id, getattr(sent, "sid", None),
-                                    str(getattr(sent, "status", "") or "sent"), attempt)
+            await self._record(mark_sent, message_id, getattr(sent, "sid", None),
+                               str(getattr(sent, "status", "") or "sent"), attempt)
             return True
         return False
+
+    @staticmethod
+    async def _record(function, *args, **kwargs) -> None:
+        """Record a send's outcome; a failure to record it (the database is busy or down) is
+        logged and does not stop the rest of the turn: the SMS itself went out or not."""
+        try:
+            await asyncio.to_thread(function, *args, **kwargs)
+        except Exception:
+            log.exception("SMS outcome not recorded (%s)", getattr(function, "__name__", "?"))
 
     def _create(self, phone: str, body: str, callback: str | None):
         options = {"to": phone, "from_": self.settings.from_number, "body": body}
@@ -210,6 +226,7 @@ class TwilioSmsInput(InputChannel):
         self.sender = SmsSender(settings) if settings.enabled else None
         self.background = BackgroundTasks()
         self.agent = None  # Rasa's agent, to read a conversation back after START
+        self.retry_delays = settings.inbound_retry_delays
         if settings.enabled:
             log.info("SMS channel on (Twilio, from %s)", settings.from_number)
         else:
@@ -231,8 +248,35 @@ class TwilioSmsInput(InputChannel):
             _public_url(request, self.settings), _form(request), signature)
 
     async def _process(self, message_id: int, phone: str, body: str,
-                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        from bot.messaging.sms_store import last_choices, set_status
+                       on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                       stale_after: float | None = None) -> None:
+        """Claim the stored SMS, handle it; on an error try again, then keep it as failed
+        (with its error, for the operator), never silently left."""
+        from bot.messaging.sms_store import claim_inbound, set_status
+
+        for delay in (*self.retry_delays, None):
+            attempt = await asyncio.to_thread(claim_inbound, message_id, stale_after)
+            if attempt is None:
+                return  # processed, or in the hands of another process
+            try:
+                await self._handle(phone, body, on_new_message)
+            except Exception as error:
+                reason = f"{type(error).__name__}: {error}"
+                if delay is None or attempt > len(self.retry_delays):
+                    log.exception("SMS %s not processed after %d attempts", message_id, attempt)
+                    await asyncio.to_thread(set_status, message_id, "failed", reason)
+                    return
+                log.warning("SMS %s: attempt %d failed; trying again", message_id, attempt)
+                await asyncio.to_thread(set_status, message_id, "received", reason)
+                await asyncio.sleep(delay)
+                stale_after = None
+                continue
+            await asyncio.to_thread(set_status, message_id, "processed")
+            return
+
+    async def _handle(self, phone: str, body: str,
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        from bot.messaging.sms_store import last_choices_for_key
         from bot.messaging.sms_text import choice_payload
 
         key = key_of(phone)
@@ -248,27 +292,42 @@ class TwilioSmsInput(InputChannel):
         async def resume():
             return await last_question(self.agent, conversation)
 
-        try:
-            await asyncio.to_thread(set_status, message_id, "processing")
-            if await opt_gate(key, body, confirm, resume, repeat,
-                              stopped="sms_stopped", started="sms_started",
-                              resumed="sms_resumed"):
-                pass
-            elif not body.strip():
-                await self.sender.send(phone, say("sms_no_text"))
-            else:
-                if len(body) > MAX_BODY:
-                    await self.sender.send(phone, say("sms_too_long"))
-                    body = body[:MAX_BODY]
-                choices = await asyncio.to_thread(last_choices, phone)
-                payload = choice_payload(body, choices) if choices else None
-                await on_new_message(UserMessage(payload or as_words(body), output,
-                                                 conversation, input_channel=CHANNEL))
-            await asyncio.to_thread(set_status, message_id, "processed")
-        except Exception as error:
-            log.exception("SMS %s could not be processed", message_id)
-            await asyncio.to_thread(set_status, message_id, "failed",
-                                    f"{type(error).__name__}: {error}")
+        if await opt_gate(key, body, confirm, resume, repeat, stopped="sms_stopped",
+                          started="sms_started", resumed="sms_resumed"):
+            return
+        if not body.strip():
+            await self.sender.send(phone, say("sms_no_text"))
+            return
+        if len(body) > MAX_BODY:
+            await self.sender.send(phone, say("sms_too_long"))
+            body = body[:MAX_BODY]
+        choices = await asyncio.to_thread(last_choices_for_key, key)
+        payload = choice_payload(body, choices) if choices else None
+        await on_new_message(UserMessage(payload or as_words(body), output, conversation,
+                                         input_channel=CHANNEL))
+
+    async def _recover(self, on_new_message, older_than: float) -> None:
+        """Messages stored but not processed (the server stopped, or another one did) are
+        processed now; each is claimed first, so none is processed twice."""
+        from bot.messaging.sms_store import unprocessed_inbound
+
+        left = await asyncio.to_thread(unprocessed_inbound, older_than)
+        if left:
+            log.info("SMS: processing %d stored message(s) not processed yet", len(left))
+        for record in left:
+            if record.phone is None:  # erased since (SUPPRIMER)
+                continue
+            self.background.spawn(self._process(record.id, record.phone, record.body or "",
+                                                on_new_message, stale_after=STALE_SECONDS))
+
+    async def _sweep(self, on_new_message) -> None:
+        """Now and then, messages left behind by a process that stopped are taken up."""
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            try:
+                await self._recover(on_new_message, STALE_SECONDS)
+            except Exception:
+                log.exception("SMS recovery round failed")
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         from bot.messaging.sms_store import record_inbound, update_delivery
@@ -284,14 +343,8 @@ class TwilioSmsInput(InputChannel):
             self.agent = getattr(app.ctx, "agent", None)
             if self.sender is None:
                 return
-            left = await asyncio.to_thread(unprocessed_inbound, 0)
-            if left:
-                log.info("SMS: processing %d message(s) received before the restart", len(left))
-            for record in left:
-                if record.phone is None:  # erased since (SUPPRIMER)
-                    continue
-                self.background.spawn(self._process(record.id, record.phone, record.body or "",
-                                                    on_new_message))
+            await self._recover(on_new_message, 0)
+            self.background.spawn(self._sweep(on_new_message))
 
         @hook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

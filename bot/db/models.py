@@ -420,6 +420,13 @@ class ChannelUpdate(Base):
     channel = Column(String(32), nullable=False)
     update_id = Column(String(64), nullable=False)
     received_at = Column(DateTime, nullable=False, default=utcnow)
+    # Stored before the update is acknowledged (migration 0010): processed after a restart.
+    payload = Column(Text, nullable=True)  # the update's JSON; None once processed or erased
+    person_key = Column(String(64), nullable=True, index=True)
+    status = Column(String(16), nullable=False, default="processed", index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    last_error = Column(Text, nullable=True)
+    updated_at = Column(DateTime, nullable=True)
 
 
 class ChatChoices(Base):

@@ -98,6 +98,29 @@ def set_status(message_id: int, status: str, error: str | None = None,
         session.execute(update(SmsMessage).where(SmsMessage.id == message_id).values(**values))
 
 
+def claim_inbound(message_id: int, stale_after: float | None = None,
+                  url: str | None = None) -> int | None:
+    """Take a received SMS for processing; the attempt number, or None when another process has
+    it or it was processed. A conditional UPDATE checked by its row count: two processes
+    recovering the same SMS at once never both process it. A row left `processing` by a
+    process that stopped is taken again only `stale_after` seconds after it was claimed."""
+    with session_scope(url) as session:
+        row = session.get(SmsMessage, message_id)
+        if row is None or row.direction != "in" or row.status not in ("received", "processing"):
+            return None
+        if row.status == "processing" and (
+                stale_after is None or row.updated_at > _now() - timedelta(seconds=stale_after)):
+            return None
+        attempts = row.attempts or 0
+        taken = session.execute(
+            update(SmsMessage)
+            .where(SmsMessage.id == message_id, SmsMessage.status == row.status,
+                   SmsMessage.attempts == attempts)
+            .values(status="processing", attempts=attempts + 1, updated_at=_now())
+            .execution_options(synchronize_session=False)).rowcount
+        return attempts + 1 if taken == 1 else None
+
+
 def unprocessed_inbound(older_than_seconds: float = 30, url: str | None = None) -> list[SmsRecord]:
     """Received messages not processed (the server stopped in between): to process again."""
     limit = _now() - timedelta(seconds=older_than_seconds)

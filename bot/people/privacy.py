@@ -69,12 +69,14 @@ def erase_person(key: str, url: str | None = None) -> Erasure:
     from bot.booking import forget_contact  # bookings refer to people, not the reverse
     from bot.messaging.channel_store import forget_person as forget_chats
     from bot.messaging.sms_store import forget_person as forget_sms
+    from bot.messaging.telegram_store import forget_person as forget_updates
 
     # Contact details of bookings go first: the bookings and referrals stay, under the
     # pseudonym only, and no reminder can reach the person any more.
     bookings = forget_contact(key, url)
     sms = forget_sms(key, url)  # the number, texts and error texts of their SMS
     chats = forget_chats(key, url)  # the choices last offered in each of their chats
+    forget_updates(key, url)  # the stored Telegram updates (their JSON names the chat)
     with session_scope(url) as session:
         removed = session.execute(
             delete(StoredDiagnostic).where(StoredDiagnostic.person_key == key)

@@ -1,0 +1,220 @@
+"""Inbound messages are never lost nor processed twice (issue 9, part 6): Telegram updates are
+stored before they are acknowledged, like SMS; whoever processes a stored message claims it
+first; a message whose processing raises is tried again, then kept as failed with its error.
+
+These drive the channels' own processing code (connectors/telegram.py, twilio_sms.py) with a
+real SQLite database and an `on_new_message` standing in for Rasa's agent, which the tests
+make fail on purpose."""
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from bot.db.models import ChannelUpdate, SmsMessage
+from bot.db.session import session_scope
+from bot.messaging import sms_store, telegram_store
+from scripts.fake_telegram import BOT_TOKEN, message_update
+
+
+@pytest.fixture
+def quick_retries(database, monkeypatch):
+    monkeypatch.setenv("NPT_INBOUND_RETRY_SECONDS", "0.01,0.01")
+    return database
+
+
+class Rasa:
+    """Stands in for Rasa's message handler: records what it got, fails `failures` times."""
+
+    def __init__(self, failures: int = 0):
+        self.failures, self.received = failures, []
+
+    async def __call__(self, message) -> None:
+        self.received.append((message.sender_id, message.text))
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("the tracker store is down")
+
+
+def telegram_input():
+    from connectors.telegram import TelegramInput, TelegramSettings
+
+    channel = TelegramInput(TelegramSettings(BOT_TOKEN, "secret", "http://127.0.0.1:9", ""))
+    channel.bot = channel.settings.make_bot()  # never called: Rasa's stand-in sends nothing
+    return channel
+
+
+def store_update(chat: int, text: str) -> tuple[int, object]:
+    from telegram import Update
+
+    from connectors.telegram import key_of
+
+    data = message_update(chat, text)
+    row_id = telegram_store.record_update(str(data["update_id"]), json.dumps(data),
+                                          key_of(str(chat)))
+    return row_id, Update.de_json(data, None)
+
+
+def update_row(row_id: int) -> ChannelUpdate:
+    with session_scope() as session:
+        row = session.get(ChannelUpdate, row_id)
+        session.expunge(row)
+        return row
+
+
+# --------------------------------------------------------------------------- Telegram
+
+
+def test_an_update_is_stored_once_and_its_text_dropped_once_processed(quick_retries):
+    row_id, update = store_update(700100, "bonjour")
+    assert telegram_store.record_update(str(update.update_id), "{}", None) is None  # again
+    assert update_row(row_id).status == "received" and "bonjour" in update_row(row_id).payload
+
+    rasa = Rasa()
+    asyncio.run(telegram_input()._process(row_id, update, rasa))
+
+    assert rasa.received == [("tg:700100", "bonjour")]
+    row = update_row(row_id)
+    assert (row.status, row.attempts, row.payload) == ("processed", 1, None)
+
+
+def test_an_update_whose_processing_raises_is_tried_again(quick_retries):
+    row_id, update = store_update(700101, "bonjour")
+    rasa = Rasa(failures=1)
+
+    asyncio.run(telegram_input()._process(row_id, update, rasa))
+
+    assert len(rasa.received) == 2
+    row = update_row(row_id)
+    assert (row.status, row.attempts) == ("processed", 2)
+
+
+def test_an_update_that_keeps_failing_is_kept_as_failed_with_its_error(quick_retries, caplog):
+    row_id, update = store_update(700102, "bonjour")
+    rasa = Rasa(failures=10)
+
+    asyncio.run(telegram_input()._process(row_id, update, rasa))
+
+    assert len(rasa.received) == 3  # first attempt and two more
+    row = update_row(row_id)
+    assert (row.status, row.attempts) == ("failed", 3)
+    assert "tracker store is down" in row.last_error
+    assert telegram_store.counts()["failed"] == 1
+    assert any("not processed after 3 attempts" in r.getMessage() for r in caplog.records)
+
+
+def test_updates_left_by_a_stopped_server_are_processed_once_by_two_recovering_servers(
+        quick_retries):
+    first, _ = store_update(700103, "bonjour")
+    second, _ = store_update(700104, "oui")
+    rasa = Rasa()
+
+    async def two_servers_start():
+        one, two = telegram_input(), telegram_input()
+        await asyncio.gather(one._recover(rasa), two._recover(rasa))
+        await asyncio.gather(*one.background._tasks, *two.background._tasks)
+
+    asyncio.run(two_servers_start())
+
+    assert sorted(rasa.received) == [("tg:700103", "bonjour"), ("tg:700104", "oui")]
+    assert {update_row(first).status, update_row(second).status} == {"processed"}
+
+
+def test_an_update_being_processed_elsewhere_is_not_taken_until_it_is_stale(quick_retries):
+    row_id, update = store_update(700105, "bonjour")
+    assert telegram_store.claim(row_id) == 1  # another process is on it
+    rasa = Rasa()
+
+    asyncio.run(telegram_input()._process(row_id, update, rasa, stale_after=120))
+    assert rasa.received == [] and update_row(row_id).status == "processing"
+
+    asyncio.run(telegram_input()._process(row_id, update, rasa, stale_after=0))  # it died
+    assert rasa.received == [("tg:700105", "bonjour")]
+    assert update_row(row_id).status == "processed"
+
+
+def test_claims_race_and_exactly_one_wins(quick_retries):
+    row_id, _ = store_update(700106, "bonjour")
+    results, start = [], threading.Barrier(8)
+
+    def claim():
+        start.wait()
+        results.append(telegram_store.claim(row_id))
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results, key=str) == [1] + [None] * 7
+
+
+def test_supprimer_blanks_the_stored_updates_of_the_person(quick_retries):
+    from bot.people import erase_person
+    from connectors.telegram import key_of
+
+    row_id, _ = store_update(700107, "je m'appelle Awa")
+    erase_person(key_of("700107"))
+    row = update_row(row_id)
+    assert row.payload is None and row.person_key is None
+
+
+# --------------------------------------------------------------------------- SMS
+
+
+def sms_input():
+    from connectors.twilio_sms import SmsSettings, TwilioSmsInput
+
+    return TwilioSmsInput(SmsSettings("AC" + "0" * 32, "token", "+33700000000",
+                                      "http://127.0.0.1:9", "", (0.01,), (0.01, 0.01)))
+
+
+def sms_row(message_id: int) -> SmsMessage:
+    with session_scope() as session:
+        row = session.get(SmsMessage, message_id)
+        session.expunge(row)
+        return row
+
+
+def test_an_sms_whose_processing_raises_is_tried_again_then_kept_as_failed(quick_retries):
+    from connectors.twilio_sms import key_of
+
+    phone = "+33612345001"
+    once = sms_store.record_inbound("SM-retry-1", phone, key_of(phone), "bonjour")
+    always = sms_store.record_inbound("SM-retry-2", phone, key_of(phone), "oui")
+    channel = sms_input()
+
+    asyncio.run(channel._process(once, phone, "bonjour", Rasa(failures=1)))
+    asyncio.run(channel._process(always, phone, "oui", Rasa(failures=10)))
+
+    assert (sms_row(once).status, sms_row(once).attempts) == ("processed", 2)
+    failed = sms_row(always)
+    assert (failed.status, failed.attempts) == ("failed", 3)
+    assert "tracker store is down" in failed.last_error
+
+
+def test_sms_recovered_by_two_processes_at_once_are_processed_once(quick_retries):
+    from connectors.twilio_sms import key_of
+
+    phones = [f"+3361234510{n}" for n in range(5)]
+    ids = [sms_store.record_inbound(f"SM-recover-{n}", phone, key_of(phone), f"message {n}")
+           for n, phone in enumerate(phones)]
+    rasa = Rasa()
+
+    async def two_servers_start():
+        one, two = sms_input(), sms_input()
+        await asyncio.gather(one._recover(rasa, 0), two._recover(rasa, 0))
+        await asyncio.gather(*one.background._tasks, *two.background._tasks)
+
+    asyncio.run(two_servers_start())
+
+    assert sorted(rasa.received) == sorted((f"sms:{p}", f"message {n}")
+                                           for n, p in enumerate(phones))
+    assert {sms_row(i).status for i in ids} == {"processed"}
+    with session_scope() as session:
+        attempts = session.execute(select(SmsMessage.attempts)
+                                   .where(SmsMessage.id.in_(ids))).scalars().all()
+    assert attempts == [1] * 5
