@@ -227,10 +227,27 @@ def _reminders_send(args) -> int:
               "(the reminders stay due)", file=sys.stderr)
         return 2
     report = send_due_reminders(url=args.url, rasa=args.rasa)
-    print(f"reminders sent: {report.sent}, failed: {report.failed} (retried later)")
+    print(f"reminders sent: {report.sent}, failed: {report.failed} (retried later), "
+          f"uncertain: {report.uncertain} (not retried: check with the person's structure)")
     for error in report.errors:
         print(f"  {error}", file=sys.stderr)
     return 0 if not report.failed else 1
+
+
+def _inbound(args) -> int:
+    """Messages received from people, by channel and processing status."""
+    from bot.messaging import sms_store, telegram_store
+
+    counts = {"sms": sms_store.inbound_counts(args.url),
+              "telegram": telegram_store.counts(args.url)}
+    for channel, by_status in counts.items():
+        line = ", ".join(f"{status} {count}" for status, count in sorted(by_status.items()))
+        print(f"{channel}\t{line or 'none'}")
+    stuck = sum(by_status.get("failed", 0) for by_status in counts.values())
+    if stuck:
+        print(f"{stuck} message(s) could not be processed: see their last_error (sms_messages, "
+              "channel_updates) and the Rasa log", file=sys.stderr)
+    return 1 if stuck else 0
 
 
 def _reminders_list(args) -> int:
@@ -390,6 +407,11 @@ def build_parser() -> argparse.ArgumentParser:
     rsend.add_argument("--url", help="database URL (default: NPT_DATABASE_URL)")
     rsend.add_argument("--rasa", help="Rasa server URL (default: NPT_RASA_URL)")
     rsend.set_defaults(func=_reminders_send)
+
+    inbound = sub.add_parser("inbound", help="messages received by SMS and Telegram, by status "
+                                             "(exit 1 when some could not be processed)")
+    inbound.add_argument("--url", help="database URL (default: NPT_DATABASE_URL)")
+    inbound.set_defaults(func=_inbound)
 
     telegram = sub.add_parser("telegram", help="the Telegram channel").add_subparsers(
         dest="telegram", required=True)

@@ -218,3 +218,21 @@ def test_sms_recovered_by_two_processes_at_once_are_processed_once(quick_retries
         attempts = session.execute(select(SmsMessage.attempts)
                                    .where(SmsMessage.id.in_(ids))).scalars().all()
     assert attempts == [1] * 5
+
+
+def test_npt_inbound_tells_the_operator_what_could_not_be_processed(quick_retries, capsys):
+    from bot.cli import main
+    from connectors.twilio_sms import key_of
+
+    phone = "+33612345201"
+    done = sms_store.record_inbound("SM-count-1", phone, key_of(phone), "bonjour")
+    stuck = sms_store.record_inbound("SM-count-2", phone, key_of(phone), "oui")
+    asyncio.run(sms_input()._process(done, phone, "bonjour", Rasa()))
+    asyncio.run(sms_input()._process(stuck, phone, "oui", Rasa(failures=10)))
+    row_id, update = store_update(700200, "bonjour")
+
+    assert main(["inbound"]) == 1
+    out, err = capsys.readouterr()
+    assert "sms\tfailed 1, processed 1" in out
+    assert "telegram\treceived 1" in out
+    assert "1 message(s) could not be processed" in err

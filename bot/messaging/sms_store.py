@@ -121,6 +121,14 @@ def claim_inbound(message_id: int, stale_after: float | None = None,
         return attempts + 1 if taken == 1 else None
 
 
+def inbound_counts(url: str | None = None) -> dict[str, int]:
+    """Received SMS by processing status (for `npt inbound`)."""
+    with session_scope(url) as session:
+        return dict(session.execute(
+            select(SmsMessage.status, func.count(SmsMessage.id))
+            .where(SmsMessage.direction == "in").group_by(SmsMessage.status)).all())
+
+
 def unprocessed_inbound(older_than_seconds: float = 30, url: str | None = None) -> list[SmsRecord]:
     """Received messages not processed (the server stopped in between): to process again."""
     limit = _now() - timedelta(seconds=older_than_seconds)
