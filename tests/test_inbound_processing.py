@@ -236,3 +236,40 @@ def test_npt_inbound_tells_the_operator_what_could_not_be_processed(quick_retrie
     assert "sms\tfailed 1, processed 1" in out
     assert "telegram\treceived 1" in out
     assert "1 message(s) could not be processed" in err
+
+
+def test_a_failure_to_record_a_sent_sms_does_not_drop_the_rest_of_the_turn(quick_retries,
+                                                                           monkeypatch):
+    """The database refuses to record the first SMS's outcome: both SMS of the turn still go
+    out (through the real twilio client, to a fake Twilio API on loopback)."""
+    from sqlalchemy.exc import OperationalError
+
+    from connectors.twilio_sms import SmsSender, SmsSettings, TwilioSmsOutput
+    from scripts.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+
+    twilio = FakeTwilio().start()
+    try:
+        settings = SmsSettings(ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER,
+                               twilio.env()["TWILIO_API_BASE_URL"], "", (0.01,))
+        failures = iter([OperationalError("UPDATE sms_messages", {}, Exception("locked"))])
+        real_mark_sent = sms_store.mark_sent
+
+        def mark_sent(*args, **kwargs):
+            error = next(failures, None)
+            if error is not None:
+                raise error
+            return real_mark_sent(*args, **kwargs)
+
+        monkeypatch.setattr(sms_store, "mark_sent", mark_sent)
+        phone = "+33612345301"
+        output = TwilioSmsOutput(SmsSender(settings), in_turn=True)
+
+        async def turn():
+            await output.send_response(f"sms:{phone}", {"text": "Première réponse"})
+            await output.send_response(f"sms:{phone}", {"text": "Deuxième réponse"})
+
+        asyncio.run(turn())
+        assert [m["body"] for m in twilio.wait_for(phone, 2, timeout=10)] == [
+            "Première réponse", "Deuxième réponse"]
+    finally:
+        twilio.stop()
