@@ -23,7 +23,7 @@ _PARTS = [
 ]
 # "pas le matin": the other main part of the day.
 _OPPOSITE = {MORNING: AFTERNOON, AFTERNOON: MORNING, EVENING: MORNING}
-_NEGATION = re.compile(r"\b(pas|sauf|non|jamais|hors|pa|excepte)\b")
+_NEGATION = re.compile(r"\b(pas|sauf|non|ni|jamais|hors|pa|excepte)\b")
 _MONTHS = {
     "janvier": 1, "janv": 1, "fevrier": 2, "fev": 2, "mars": 3, "avril": 4, "avr": 4, "mai": 5,
     "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9, "sept": 9, "octobre": 10,
