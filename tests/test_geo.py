@@ -410,9 +410,34 @@ def test_data_holds_only_the_documented_files():
     readme = (GEO / "README.md").read_text(encoding="utf-8")
     files = {p.name for p in GEO.iterdir() if p.is_file()} - {"README.md"}
     assert files == {"mgp_communes.csv", "paris_arrondissements_centroids.csv",
-                     "communes_fusionnees.csv", "messages.yml"}
+                     "communes_fusionnees.csv", "messages.yml", "france_communes.csv"}
     for name in files:
         assert f"`{name}`" in readme, name
+
+
+def test_the_national_list_holds_every_current_commune_and_agrees_with_the_members():
+    rows = _csv("france_communes.csv")
+    assert list(rows[0]) == ["code_insee", "nom", "codes_postaux", "code_departement",
+                             "population"]
+    by_code = {row["code_insee"]: row for row in rows}
+    assert len(by_code) == len(rows) > 34_000  # about 35,000 communes, each once
+    assert [row["code_insee"] for row in rows] == sorted(by_code)
+    for row in COMMUNES:  # the 130 members, with the same name, postcodes and department
+        national = by_code[row["code_insee"]]
+        assert (national["nom"], national["code_departement"]) == (row["nom"],
+                                                                   row["code_departement"])
+        assert set(national["codes_postaux"].split("|")) == set(row["codes_postaux"].split("|"))
+    assert "93059" not in by_code  # Pierrefitte-sur-Seine, merged into Saint-Denis
+    # no postcode is shared by a member and a commune outside the Métropole
+    members = {row["code_insee"] for row in COMMUNES}
+    inside = {code for row in COMMUNES for code in row["codes_postaux"].split("|")}
+    outside = {code for row in rows if row["code_insee"] not in members
+               for code in row["codes_postaux"].split("|") if code}
+    assert not inside & outside
+    assert (by_code["59350"]["nom"], by_code["59350"]["codes_postaux"]) == (
+        "Lille", "59000|59160|59260|59777|59800")
+    size = (GEO / "france_communes.csv").stat().st_size
+    assert size < 2_000_000, size
 
 
 # --- Answers to the question that follows an ambiguous location -----------------------------
