@@ -15,14 +15,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select, update
 
+from bot.booking.partners import load_partners
+from bot.db.models import Agenda, Place
+from bot.db.session import session_scope
 from bot.geo.communes import place as member_place
 from bot.geo.distance import haversine_km
 from bot.places.hours import describe_hours, is_open, next_opening
 from bot.places.importer import import_places
-from bot.places.render import MAX_CARD_CHARS, format_distance, place_card
+from bot.places.render import MAX_CARD_CHARS, booking_line, format_distance, place_card
 from bot.places.schema import load_schema
-from bot.places.search import PlaceMatch, find_places
+from bot.places.search import PlaceMatch, find_places, nearest_bookable_place, takes_bookings
 from bot.places.seed import DEFAULT_PLACES_FILE, seed_default_places
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -436,6 +440,118 @@ def test_a_very_long_card_is_shortened_but_keeps_distance_hours_and_phone():
     assert no_markup(card)
 
 
+# -- a place that takes bookings, a little farther ---------------------------------------------
+
+BOOKING_LINE = "Rendez-vous possible par ici."
+ANTONY = member_place("92002")           # its 3 nearest France Services take no booking here
+VIRY_CHATILLON = member_place("91687")   # its nearest partner is more than 15 km away
+IVRY = "3049"                            # a demo partner (data/partners/demo.yml)
+SAINT_DENIS_POINT = (SAINT_DENIS.lat, SAINT_DENIS.lon)
+
+
+@pytest.fixture
+def with_partners(seeded) -> str:
+    load_partners(url=seeded)
+    return seeded
+
+
+def partner_rows(url: str) -> list:
+    with session_scope(url) as session:
+        return [(p.pk, p.id, p.latitude, p.longitude, tuple(p.services)) for p in session.execute(
+            select(Place).where(Place.partner.is_(True), Place.booking_enabled.is_(True))).scalars()]
+
+
+def test_a_partner_farther_than_the_three_nearest_places_is_found(with_partners):
+    point = (ANTONY.lat, ANTONY.lon)
+    nearest = search(with_partners, point=point)
+    assert len(nearest) == 3 and not any(takes_bookings(m) for m in nearest)
+
+    found = nearest_bookable_place(*point, [ADMIN], exclude_pks=[m.pk for m in nearest],
+                                   url=with_partners, now=paris(TUESDAY, 11))
+
+    assert found is not None and found.id == IVRY and takes_bookings(found)
+    assert found.distance_km > max(m.distance_km for m in nearest)
+    # the nearest of the partners, by an independent computation
+    by_distance = sorted((r for r in partner_rows(with_partners) if ADMIN in r[4]),
+                         key=lambda r: haversine_km(*point, r[2], r[3]))
+    assert found.pk == by_distance[0][0]
+    assert found.distance_km == pytest.approx(haversine_km(*point, found.latitude, found.longitude),
+                                              abs=0.001)
+    assert found.open_now is True and ADMIN in found.services
+
+
+def test_the_bookable_place_is_searched_farther_than_the_places_offered(with_partners):
+    point = (VIRY_CHATILLON.lat, VIRY_CHATILLON.lon)
+    assert not any(takes_bookings(m) for m in search(with_partners, point=point))
+
+    found = nearest_bookable_place(*point, [ADMIN], url=with_partners)
+
+    assert found is not None and found.id == IVRY and 15 < found.distance_km <= 30
+    assert nearest_bookable_place(*point, [ADMIN], max_km=15, url=with_partners) is None
+
+
+def test_the_bookable_place_excludes_given_places_and_those_that_take_no_booking(with_partners):
+    point = (ANTONY.lat, ANTONY.lon)
+    ivry = nearest_bookable_place(*point, [ADMIN], url=with_partners)
+    second = nearest_bookable_place(*point, [ADMIN], exclude_pks=[ivry.pk], url=with_partners)
+    assert second is not None and second.pk != ivry.pk and second.distance_km >= ivry.distance_km
+    # a partner with bookings switched off, or without an active agenda, takes no booking
+    with session_scope(with_partners) as session:
+        session.execute(update(Place).where(Place.pk == ivry.pk).values(booking_enabled=False))
+        session.execute(update(Agenda).where(Agenda.place_pk == second.pk).values(active=False))
+    third = nearest_bookable_place(*point, [ADMIN], url=with_partners)
+    assert third is not None and third.pk not in {ivry.pk, second.pk}
+    # the same services as the places offered; an empty list means any
+    assert nearest_bookable_place(*point, [LEISURE], url=with_partners) is None
+    assert nearest_bookable_place(*point, [], url=with_partners).pk == third.pk
+    assert nearest_bookable_place(*point, [ADMIN], max_km=0, url=with_partners) is None
+    with pytest.raises(ValueError):
+        nearest_bookable_place(91.0, 2.0, [ADMIN], url=with_partners)
+
+
+def test_without_partners_there_is_no_bookable_place(seeded):
+    assert nearest_bookable_place(SAINT_DENIS.lat, SAINT_DENIS.lon, [ADMIN], url=seeded) is None
+
+
+def test_only_the_card_of_a_place_that_takes_bookings_says_so(with_partners):
+    now = paris(TUESDAY, 11)
+    matches = search(with_partners, now=now)
+    cards = {m.nom: place_card(m, n, now) for n, m in enumerate(matches, 1)}
+
+    bookable = [m.nom for m in matches if takes_bookings(m)]
+    assert bookable == ["France services La Poste de Saint-Denis"]
+    for name, card in cards.items():
+        assert card.endswith("\n" + BOOKING_LINE) == (name in bookable), card
+        assert card.count(BOOKING_LINE) == (name in bookable)
+        assert len(card) <= MAX_CARD_CHARS and no_markup(card)
+
+
+@pytest.mark.parametrize("partner, enabled, line", [
+    (True, True, BOOKING_LINE), (True, False, None), (False, False, None), (False, True, None),
+])
+def test_the_booking_line_of_a_card(partner, enabled, line):
+    match = _sample_match(partner=partner, booking_enabled=enabled)
+    card = place_card(match, 1, paris(TUESDAY, 11))
+
+    assert booking_line(match) == line
+    assert (BOOKING_LINE in card) == (line is not None)
+    if line:
+        assert card.split("\n")[-2:] == ["Tél. 01 49 33 64 64", BOOKING_LINE]
+
+
+def test_a_very_long_card_of_a_bookable_place_keeps_its_booking_line():
+    match = _sample_match(
+        partner=True, booking_enabled=True,
+        nom="Espace public numérique de la maison de quartier des Francs-Moisins et Bel-Air " * 3,
+        complement_adresse="Bâtiment C, deuxième étage, porte de gauche au fond de la cour",
+        modalites_acces=("Se présenter", "Téléphoner", "Contacter par mail", "Prendre un RDV en ligne",
+                         "Envoyer un mail avec une fiche de prescription"))
+
+    card = place_card(match, 3, paris(TUESDAY, 11))
+
+    assert len(card) <= MAX_CARD_CHARS and card.endswith("Tél. 01 49 33 64 64\n" + BOOKING_LINE)
+
+
 # -- the same answers on PostgreSQL ---------------------------------------------------------
 
 def test_the_search_gives_the_same_answers_on_postgresql(postgres_database, database, tmp_path):
@@ -457,3 +573,21 @@ def test_the_search_gives_the_same_answers_on_postgresql(postgres_database, data
         assert on_postgres == on_sqlite
     assert search(postgres_database, specific=["Surdité"])[0].id == "deaf"
     assert len(search(postgres_database)) == 3
+
+
+def test_the_nearest_bookable_place_is_the_same_on_postgresql(postgres_database, database):
+    from bot.db.session import get_engine, upgrade
+
+    assert get_engine(postgres_database).dialect.name == "postgresql"
+    upgrade(postgres_database)
+    for url in (postgres_database, database):
+        assert seed_default_places(url).inserted == 80
+        load_partners(url=url)
+
+    now = paris(TUESDAY, 11)
+    for point in ((ANTONY.lat, ANTONY.lon), (VIRY_CHATILLON.lat, VIRY_CHATILLON.lon), SAINT_DENIS_POINT):
+        on_postgres = nearest_bookable_place(*point, [ADMIN], url=postgres_database, now=now)
+        on_sqlite = nearest_bookable_place(*point, [ADMIN], url=database, now=now)
+        assert on_postgres is not None and on_postgres == on_sqlite
+    assert nearest_bookable_place(*SAINT_DENIS_POINT, [ADMIN], url=postgres_database,
+                                  exclude_pks=[on_sqlite.pk], now=now).pk != on_sqlite.pk

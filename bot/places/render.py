@@ -7,6 +7,9 @@ an SMS (no markdown, no emoji) as well as for Telegram and the web chat.
     Gratuit.
     Accès : se présenter.
     Tél. 01 49 33 64 64
+
+A place that takes appointments through the assistant says so on a last line ("Rendez-vous
+possible par ici."); other places say nothing about it, to keep their card short.
 """
 from __future__ import annotations
 
@@ -15,8 +18,9 @@ from typing import Sequence
 
 import phonenumbers
 
+from bot import messages
 from bot.places.hours import describe_hours
-from bot.places.search import PlaceMatch
+from bot.places.search import PlaceMatch, takes_bookings
 
 MAX_CARD_CHARS = 320
 ELLIPSIS = "…"
@@ -91,8 +95,15 @@ def _address(match: PlaceMatch, with_complement: bool, length: int) -> str:
     return _cut(", ".join(part for part in (street, town) if part), length)
 
 
+def booking_line(match: PlaceMatch) -> str | None:
+    """"Rendez-vous possible par ici." for a place that takes bookings through the assistant
+    (a partner with bookings enabled); None for the others."""
+    return messages.text("place_card_bookable") if takes_bookings(match) else None
+
+
 def place_card(match: PlaceMatch, number: int | None, now: datetime) -> str:
-    """The card of a place: name and distance, address, hours at `now`, fees, access, phone.
+    """The card of a place: name and distance, address, hours at `now`, fees, access, phone,
+    and for a place that takes bookings through the assistant, a last line saying so.
 
     Lines with nothing to say are left out (no fees listed, no phone nor email). A card longer
     than about `MAX_CARD_CHARS` characters is shortened: first the address complement, then
@@ -101,6 +112,7 @@ def place_card(match: PlaceMatch, number: int | None, now: datetime) -> str:
     hours = describe_hours(match.horaires, now)
     fees = _fees(match.frais_a_charge)
     contact = _contact(match)
+    booking = booking_line(match)
     prefix = f"{number}. " if number is not None else ""
     distance = f" — {format_distance(match.distance_km)}"
     attempts = (
@@ -118,6 +130,7 @@ def place_card(match: PlaceMatch, number: int | None, now: datetime) -> str:
             fees,
             _access(match.modalites_acces[:access_count]),
             contact,
+            booking,
         ]
         card = "\n".join(line for line in lines if line)
         if len(card) <= MAX_CARD_CHARS:
@@ -125,4 +138,4 @@ def place_card(match: PlaceMatch, number: int | None, now: datetime) -> str:
     return card
 
 
-__all__ = ["MAX_CARD_CHARS", "format_distance", "format_phone", "place_card"]
+__all__ = ["MAX_CARD_CHARS", "booking_line", "format_distance", "format_phone", "place_card"]

@@ -13,15 +13,17 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Iterable, Sequence
 
-from sqlalchemy import Text, and_, not_, select, type_coerce
+from sqlalchemy import Text, and_, exists, not_, select, type_coerce
 
-from bot.db.models import Place
+from bot.db.models import Agenda, AgendaHours, Place
 from bot.db.session import get_engine
 from bot.geo.distance import EARTH_RADIUS_KM, haversine_km, valid_point
 from bot.places.hours import PARIS, is_open
 
 # Radii of the successive bounding boxes, in km; the last one is always `max_km`.
 RADII_KM = (3.0, 7.0, 15.0)
+# How far `nearest_bookable_place` looks for a place that takes bookings through the assistant.
+BOOKABLE_MAX_KM = 30.0
 KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180.0  # about 111.2 km along a meridian
 BOX_MARGIN = 1.01  # the boxes are a little larger than the circles they must contain
 # The standard's `modalites_acces` value of a place that receives no one: never offered.
@@ -293,4 +295,62 @@ def _match(row, candidate: tuple, now: datetime) -> PlaceMatch:
     )
 
 
-__all__ = ["PlaceMatch", "RADII_KM", "find_places"]
+def takes_bookings(match: PlaceMatch) -> bool:
+    """True when the place takes appointments through the assistant (a partner with bookings
+    enabled), as the booking conversation reads it."""
+    return bool(match.partner and match.booking_enabled)
+
+
+def _bookable_here():
+    """SQL: the place is a partner with bookings enabled and an active agenda with weekly hours
+    (what `bot.booking.slots.place_is_bookable` checks, for many places at once)."""
+    agendas = Agenda.__table__
+    hours = AgendaHours.__table__
+    with_hours = exists().where(hours.c.agenda_id == agendas.c.id)
+    agenda = exists().where(agendas.c.place_pk == _TABLE.c.pk, agendas.c.active.is_(True), with_hours)
+    return and_(_TABLE.c.partner.is_(True), _TABLE.c.booking_enabled.is_(True), agenda)
+
+
+def nearest_bookable_place(lat: float, lon: float, services: list[str],
+                           accompaniment: str | None = None, specific: list[str] | None = None,
+                           exclude_pks: Iterable[int] = (), max_km: float = BOOKABLE_MAX_KM,
+                           url: str | None = None, now: datetime | None = None) -> PlaceMatch | None:
+    """The nearest place within `max_km` km that takes bookings through the assistant, or None.
+
+    For when none of the places `find_places` offers takes bookings: the person can then be
+    told that one does, a little farther. A place qualifies when it is a partner with bookings
+    enabled and at least one active agenda with weekly hours, it offers one of `services` (any
+    service when empty), it receives the public, it has coordinates and its pk is not in
+    `exclude_pks` (the places already offered). The nearest wins (ties: the row's key), whatever
+    the specific support and accompaniment mode: those only set `fits_specific` and
+    `fits_accompaniment` of the match. `now` sets `open_now`. Raises ValueError for an invalid
+    point.
+    """
+    if not valid_point(lat, lon):
+        raise ValueError(f"invalid point: latitude {lat!r}, longitude {lon!r}")
+    if not max_km > 0:
+        return None
+    lat, lon = float(lat), float(lon)
+    max_km = min(float(max_km), math.pi * EARTH_RADIUS_KM)
+    wanted = {service.strip() for service in services or () if service and service.strip()}
+    supports = {value.strip() for value in specific or () if value and value.strip()}
+    mode = accompaniment.strip() if accompaniment and accompaniment.strip() else None
+    excluded = [int(pk) for pk in exclude_pks or ()]
+    query = select(*_RANKING_COLUMNS).where(_inside(_box(lat, lon, max_km)), _bookable_here())
+    if excluded:
+        query = query.where(_TABLE.c.pk.not_in(excluded))
+    ranker = _Ranker(lat, lon, wanted, supports, mode)
+    with get_engine(url).connect() as connection:
+        candidates = [c for c in ranker.candidates(connection.execute(query).fetchall())
+                      if c[_DISTANCE] <= max_km]
+        if not candidates:
+            return None
+        nearest = min(candidates, key=lambda c: (c[_DISTANCE], c[_PK]))
+        row = connection.execute(select(_TABLE).where(_TABLE.c.pk == nearest[_PK])).first()
+    if row is None:
+        return None
+    return _match(row, nearest, now if now is not None else datetime.now(PARIS))
+
+
+__all__ = ["BOOKABLE_MAX_KM", "PlaceMatch", "RADII_KM", "find_places", "nearest_bookable_place",
+           "takes_bookings"]
