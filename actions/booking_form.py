@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.common import channel_of, off_loop, person_key_of
-from actions.interruptions import answering, count_unclear, gives_way
+from actions.interruptions import answering, count_unclear, gives_way, is_filler
 from bot import messages
 from bot.booking import (AlreadyBooked, Booking, BookingError, BookingNotFound, book, bookable,
                          free_slots, move)
@@ -36,6 +36,8 @@ from bot.text import normalize
 log = logging.getLogger(__name__)
 
 FORM = "booking_form"
+# How the booking conversation ended (slot `booking_outcome`).
+BOOKED, NO_BOOKING, PAUSED = "booked", "no_booking", "paused"
 PARIS = ZoneInfo("Europe/Paris")
 BARE_NUMBER = re.compile(r"^\s*(le |n°|numero |numéro )?\d{1,2}\s*[.)]?\s*$", re.IGNORECASE)
 # Slots of the booking conversation that are forgotten when it ends.
@@ -159,13 +161,19 @@ class ValidateBookingForm(FormValidationAction):
 
     @staticmethod
     def unclear(dispatcher: CollectingDispatcher, tracker: Tracker, step: str) -> List[EventType]:
+        if is_filler((tracker.latest_message or {}).get("text")):
+            # "voilà", "merci": not an answer, not a misunderstanding: ask again.
+            return [SlotSet("booking_prompted", False), SlotSet("requested_slot", step)]
         retries = count_unclear(dispatcher, tracker, "booking_retries")
         return [SlotSet("booking_retries", retries), SlotSet("booking_prompted", False),
                 SlotSet("requested_slot", step)]
 
     @staticmethod
-    def ended() -> List[EventType]:
-        return [SlotSet("booking_retries", 0), SlotSet("requested_slot", None)]
+    def ended(outcome: str | None = None) -> List[EventType]:
+        """The form ends; `outcome` ("booked", "no_booking") tells what a "oui" said next
+        is about (data/rules/outside_diagnostic.yml)."""
+        return [SlotSet("booking_retries", 0), SlotSet("booking_outcome", outcome),
+                SlotSet("requested_slot", None)]
 
     # -- where -----------------------------------------------------------------------------
 
@@ -235,11 +243,11 @@ class ValidateBookingForm(FormValidationAction):
         events: List[EventType] = [SlotSet("place_pick", place), SlotSet("booking_retries", 0)]
         if not place.get("bookable") or not await off_loop(bookable, place["pk"]):
             say_how_to_go(dispatcher, place, "place_without_booking")
-            return events + self.ended()
+            return events + self.ended(NO_BOOKING)
         slots = await offer_slots(dispatcher, place)
         if not slots:
             say_how_to_go(dispatcher, place, "place_no_free_slot")
-            return events + self.ended()
+            return events + self.ended(NO_BOOKING)
         return events + [SlotSet("offered_slots", slots), SlotSet("booking_prompted", False),
                          SlotSet("requested_slot", "slot_pick")]
 
@@ -265,7 +273,7 @@ class ValidateBookingForm(FormValidationAction):
             slots = await offer_slots(dispatcher, place, wish, after=after)
             if not slots:
                 say_how_to_go(dispatcher, place, "place_no_free_slot")
-                return self.ended()
+                return self.ended(NO_BOOKING)
             return [SlotSet("offered_slots", slots), SlotSet("booking_retries", 0),
                     SlotSet("booking_prompted", False), SlotSet("requested_slot", "slot_pick")]
         chosen = offered[choice - 1]
@@ -316,7 +324,7 @@ class ValidateBookingForm(FormValidationAction):
             dispatcher.utter_message(text=messages.text(
                 "already_booked", name=existing.place_name, when=say_slot(existing.start),
                 reference=existing.reference))
-            return self.ended()
+            return self.ended(BOOKED)
         except BookingNotFound:
             # Moving a booking cancelled or begun meanwhile: nothing to move any more.
             dispatcher.utter_message(text=messages.text("move_gone"))
@@ -326,14 +334,14 @@ class ValidateBookingForm(FormValidationAction):
             slots = await offer_slots(dispatcher, place, Preference())
             if not slots:
                 say_how_to_go(dispatcher, place, "place_no_free_slot")
-                return self.ended()
+                return self.ended(NO_BOOKING)
             return [SlotSet("offered_slots", slots), SlotSet("booking_prompted", False),
                     SlotSet("requested_slot", "slot_pick")]
         except Exception:
             log.exception("booking failed")
             dispatcher.utter_message(text=messages.text("booking_failed"))
             return self.ended()
-        return [SlotSet("moving_booking", None)] + self.ended()
+        return [SlotSet("moving_booking", None)] + self.ended(BOOKED)
 
 
 class AskBookingStep(Action):
@@ -416,6 +424,20 @@ class ActionBookingDone(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         return [SlotSet(slot, None) for slot in BOOKING_STATE]
+
+
+class ActionBookingPaused(ActionBookingDone):
+    """Goodbye while booking: the step's state is forgotten, the result is kept, and the next
+    "bonjour" opens the booking again (data/rules/outside_diagnostic.yml)."""
+
+    def name(self) -> Text:
+        return "action_booking_paused"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        return await super().run(dispatcher, tracker, domain) + [
+            SlotSet("booking_outcome", PAUSED if diagnosis_of(tracker) else None)]
 
 
 class ActionStopBooking(ActionBookingDone):

@@ -20,7 +20,8 @@ from bot import messages
 from bot.diagnostic import Question, exact_option, load_grid, next_question, understand
 from bot.people import record_consent
 from actions.interruptions import (COMMANDS, INTERRUPTIONS, MIN_CONFIDENCE,  # noqa: F401
-                                   OVERRIDE_CONFIDENCE, OVERRIDING, REPHRASES, count_unclear)
+                                   OVERRIDE_CONFIDENCE, OVERRIDING, REPHRASES, count_unclear,
+                                   is_filler)
 from actions.interruptions import answering as answering_form
 from bot.text import mostly_latin, normalize
 
@@ -75,22 +76,19 @@ class ValidateDiagnosticForm(FormValidationAction):
             words = normalize(text)
             # A message with no words (emoji, punctuation) or in another alphabet never
             # interrupts: the question is asked again.
-            interrupting = (bool(words) and mostly_latin(text) and intent in INTERRUPTIONS
-                            and confidence >= MIN_CONFIDENCE)
+            interrupting = (bool(words) and mostly_latin(text) and not is_filler(text)
+                            and intent in INTERRUPTIONS and confidence >= MIN_CONFIDENCE)
             # STOP and SUPPRIMER win over an answer, unless the whole message is exactly one of
             # the options ("non", "2"): "non, stop" stops, "arrêtez de m'écrire" stops.
             overriding = (interrupting and intent in OVERRIDING
                           and confidence >= OVERRIDE_CONFIDENCE and not exact_option(question, text))
             answered = understood.option is not None or understood.reason == "narrowed"
-            # Someone who already failed to answer this question and now writes something the
-            # NLU reads as off-topic ("zzz", "bof") is struggling, not changing the subject:
-            # it counts as one more unclear answer, so a person is offered after the third.
-            struggling = int(tracker.get_slot("diagnostic_retries") or 0) >= 1
-            if struggling and intent == "out_of_scope" and not answered:
-                interrupting = False
             if words in COMMANDS or overriding or (not answered and interrupting):
                 # Nothing filled: the form rejects itself and the rules answer.
                 return []
+            if not answered and is_filler(text):
+                # "voilà", "merci": not an answer, not a misunderstanding: ask again.
+                return events + [SlotSet(requested, None), SlotSet("requested_slot", requested)]
             if understood.reason == "narrowed":
                 # "j'ai pas d'ordi": some options are ruled out; ask among the others, and do
                 # not count it as a misunderstanding.

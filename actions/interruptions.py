@@ -12,11 +12,24 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import messages
 from bot.text import mostly_latin, normalize
 
-# Intents that interrupt a form when the message is not an answer to the question.
+# Intents that interrupt a form when the message is not an answer to the question. An
+# "off-topic" reading is not one of them: in the middle of a question, words we cannot place
+# are an answer we did not understand (rephrased, counted), not a change of subject.
 INTERRUPTIONS = {
     "stop", "delete_my_data", "cancel_appointment", "ask_human", "bot_challenge",
-    "ask_programme_info", "out_of_scope", "ask_help", "ask_equipment", "register_webinar",
+    "ask_programme_info", "ask_help", "ask_equipment", "register_webinar",
     "identify_prescripteur", "request_appointment", "goodbye",
+}
+# Words that fill a pause or thank ("voilà", "merci", "d'accord"): in the middle of a question
+# they are neither an answer nor a goodbye; the question is simply asked again.
+FILLERS = {
+    "voila", "voila voila", "merci", "merci beaucoup", "merci bcp", "mrc", "mci", "ok", "okay",
+    "ok merci", "ok d accord", "d accord", "daccord", "dac", "dacc", "bien", "bon", "ben",
+    "euh", "heu", "hum", "hmm", "ah", "ah ok", "oh", "ok ok", "ca marche", "super", "parfait",
+    "tres bien", "c est note", "entendu", "cool", "top", "merci a vous", "merci madame",
+    "merci monsieur", "je vous remercie", "thanks", "thank you", "thx", "bon ben", "alors",
+    "attendez", "attends", "une seconde", "un instant", "2 secondes", "deux secondes",
+    "je reflechis", "laissez moi reflechir", "bah", "ouais merci", "merci bien",
 }
 # Words that always work, whatever the question (PRODUCT.md): they are never taken as answers.
 COMMANDS = {"stop", "arret", "stop sms", "stop message", "stop messages", "supprimer",
@@ -27,6 +40,11 @@ OVERRIDING = {"stop", "delete_my_data"}
 OVERRIDE_CONFIDENCE = 0.8
 # An answer not understood is rephrased this many times; the next one offers a person.
 REPHRASES = 2
+
+
+def is_filler(text: str | None) -> bool:
+    """The whole message only fills a pause or thanks: "Voilà !", "ok merci", "euh..."."""
+    return normalize(text or "") in FILLERS
 
 
 def count_unclear(dispatcher: CollectingDispatcher, tracker: Tracker, retries_slot: str) -> int:
@@ -67,8 +85,8 @@ def interrupting(tracker: Tracker) -> bool:
     """
     text = (tracker.latest_message or {}).get("text") or ""
     intent, confidence = latest_intent(tracker)
-    return (bool(normalize(text)) and mostly_latin(text) and intent in INTERRUPTIONS
-            and confidence >= MIN_CONFIDENCE)
+    return (bool(normalize(text)) and mostly_latin(text) and not is_filler(text)
+            and intent in INTERRUPTIONS and confidence >= MIN_CONFIDENCE)
 
 
 def gives_way(tracker: Tracker, answered: bool, exact_answer: bool = False) -> bool:

@@ -130,7 +130,7 @@ class ValidateManageForm(FormValidationAction):
         except BookingError:
             log.info("booking %s was no longer active", booking.get("reference"))
         dispatcher.utter_message(text=messages.text("cancelled"))
-        return [SlotSet("manage_action", "cancel")] + self.ended()
+        return [SlotSet("manage_action", "cancel"), SlotSet("booking_outcome", None)] + self.ended()
 
     async def move(self, dispatcher: CollectingDispatcher, booking: dict) -> List[EventType]:
         place = {"pk": booking["place_pk"], "name": booking["name"], "phone": booking.get("phone")}

@@ -452,12 +452,39 @@ async def test_off_topic_words_after_an_unclear_answer_count_as_one_more_unclear
                for m in sent)
 
 
-async def test_off_topic_words_at_a_fresh_question_are_answered_as_an_interruption():
-    events, _ = await validate(answer_tracker(
+async def test_off_topic_words_at_a_fresh_question_count_as_an_unclear_answer():
+    """Mid-question, "Désolé, je ne peux pas vous aider pour cela" confuses: words we cannot
+    place are rephrased and counted, so the third one offers a person to call."""
+    events, sent = await validate(answer_tracker(
         "il fait beau aujourd'hui", "information", "out_of_scope", 0.9,
         **answered_before("information")))
 
-    assert events == []
+    assert slot_values(events) == {
+        "information": None, "diagnostic_retries": 1, "requested_slot": "information"
+    }
+    assert sent == []  # the rephrase itself is asked by the form's ask action
+
+
+@pytest.mark.parametrize("text", ["voilà", "Merci !", "euh...", "merci beaucoup", "hmm",
+                                  "un instant"])
+@pytest.mark.parametrize("intent", ["goodbye", "affirm", "out_of_scope"])
+async def test_fillers_and_thanks_mid_question_neither_end_nor_count(text, intent):
+    """"voilà" or "merci" read as a goodbye must not end the questions: the question is asked
+    again, and it is not one more unclear answer."""
+    events, sent = await validate(answer_tracker(
+        text, "information", intent, 0.97, retries=1, **answered_before("information")))
+
+    assert slot_values(events) == {"information": None, "requested_slot": "information"}
+    assert sent == []
+
+
+async def test_a_clear_goodbye_mid_question_pauses_the_questions():
+    events, sent = await validate(answer_tracker(
+        "au revoir à plus tard", "information", "goodbye", 0.95,
+        **answered_before("information")))
+
+    assert events == []  # the form gives way: the rule says goodbye, answers kept
+    assert sent == []
 
 
 async def test_an_unsure_interruption_is_an_unclear_answer():

@@ -374,6 +374,7 @@ async def test_a_place_that_takes_no_booking_is_explained_and_the_form_ends():
         "Vous pouvez aussi appeler le 01 48 23 50 21 avant de venir."]
     assert state["place_pick"] == pierrefitte
     assert state["requested_slot"] is None
+    assert state["booking_outcome"] == "no_booking"  # a "oui" next looks for another place
     assert active_bookings(key_of()) == []
 
 
@@ -489,6 +490,7 @@ async def test_the_first_name_books_the_slot_and_confirms_it():
     events, sent, state = await step(state, "je m'appelle fatima")
 
     (booking,) = active_bookings(key_of())
+    assert state["booking_outcome"] == "booked"  # a "oui" next only acknowledges it
     assert booking.first_name == "Fatima"
     assert booking.start.isoformat() == chosen["start"]
     assert booking.place_pk == place_pk(SAINT_DENIS)
@@ -838,3 +840,55 @@ async def test_moving_a_booking_cancelled_meanwhile_does_not_loop():
     assert find_booking(booking.reference).status == "cancelled"
     assert "n'existe plus" in " ".join(t or "" for t in texts(sent))
     assert state["requested_slot"] is None
+
+
+# --------------------------------------------------------------------------- after the form
+
+
+def plain(slots: dict[str, Any], text: str = "bonjour", intent: str = "greet") -> Tracker:
+    """A message outside any form."""
+    parsed = {"name": intent, "confidence": 0.95}
+    return tracker([LISTEN, user_event(text, parsed)], slots, text, parsed, form=None)
+
+
+async def test_a_filler_while_booking_asks_again_without_counting():
+    state = await at_place_pick()
+
+    events, sent, after = await step(state, "merci", intent="goodbye", confidence=0.97)
+
+    assert after["requested_slot"] == "place_pick"
+    assert int(after.get("booking_retries") or 0) == 0
+    assert "Au revoir" not in " ".join(t or "" for t in texts(sent))
+
+
+async def test_welcome_says_hello_or_resumes_what_was_paused():
+    from actions.welcome import ActionWelcome
+
+    fresh = plain(slots_with(None))
+    _, sent = await run(ActionWelcome(), fresh)
+    assert [m.get("response") for m in sent] == ["utter_welcome"]
+
+    midway = plain(slots_with(None, consent="1", equipement="1", connexion="2"))
+    _, sent = await run(ActionWelcome(), midway)
+    assert texts(sent) == [messages.text("welcome_back")]
+
+    paused = plain(slots_with(None, booking_outcome="paused", diagnosis=DIAGNOSIS))
+    events, sent = await run(ActionWelcome(), paused)
+    assert texts(sent) == [messages.text("welcome_back")]
+    assert slot_values(events) == {"booking_outcome": None}
+
+
+async def test_goodbye_while_booking_keeps_the_result_for_the_next_hello():
+    from actions.booking_form import ActionBookingPaused
+
+    events, _ = await run(ActionBookingPaused(), plain(slots_with(
+        "place_pick", diagnosis=DIAGNOSIS, where={"kind": "found"})))
+    values = slot_values(events)
+    assert values["booking_outcome"] == "paused" and values["where"] is None
+
+
+async def test_yes_after_a_booking_acknowledges_it():
+    from actions.welcome import ActionAfterBooking
+
+    _, sent = await run(ActionAfterBooking(), plain(slots_with(None, booking_outcome="booked")))
+    assert texts(sent) == [messages.text("after_booking")]
