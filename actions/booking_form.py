@@ -26,11 +26,12 @@ from bot.booking import (AlreadyBooked, Booking, BookingError, BookingNotFound, 
                          free_slots, move)
 from bot.booking.calendar import say_slot
 from bot.booking.preferences import Preference, read_preference
+from bot.booking.wishes import slots_for_wish
 from bot.geo import AMBIGUOUS, FOUND, OUTSIDE, UNKNOWN, locate, locate_point
 from bot.geo.messages import ask_where, render as render_location
 from bot.people.first_names import read_first_name
 from bot.places.render import format_phone, place_card
-from bot.places.search import find_places
+from bot.places.search import find_places, nearest_bookable_place, takes_bookings
 from bot.text import normalize
 
 log = logging.getLogger(__name__)
@@ -105,26 +106,22 @@ def say_booking(dispatcher: CollectingDispatcher, booking: Booking, key: str = "
 
 
 async def offer_slots(dispatcher: CollectingDispatcher, place: dict,
-                      wish: Preference | None = None, after: str | None = None) -> list[dict]:
-    """Find and announce free slots at `place`; [] when there is none at all."""
+                      wish: Preference | None = None, offered: list[dict] | None = None) -> list[dict]:
+    """Find and announce free slots at `place`; [] when there is none at all.
+
+    With a wish ("plutôt le matin"): the slots that fit it, or the closest ones, never those of
+    `offered` (the slots shown just before) while others exist, introduced by what fits.
+    """
     moment = now()
-    slots = []
     if wish is not None and not wish.empty:
-        if wish.later and after:
-            slots = await off_loop(free_slots, place["pk"], moment, limit=3,
-                                   after=datetime.fromisoformat(after))
-        else:
-            slots = await off_loop(free_slots, place["pk"], moment, limit=3,
-                                   part_of_day=wish.part_of_day,
-                                   exclude_weekdays=wish.exclude_weekdays, on_date=wish.on_date)
-        if slots:
-            dispatcher.utter_message(text=messages.text("slots_other"))
-        else:
-            dispatcher.utter_message(text=messages.text("slots_none_for_wish"))
-    if not slots:
-        slots = await off_loop(free_slots, place["pk"], moment, limit=3)
-        if slots and wish is None:
-            dispatcher.utter_message(text=messages.text("slots_intro", name=place["name"]))
+        shown = [slot["start"] for slot in offered or [] if slot.get("start")]
+        answer = await off_loop(slots_for_wish, place["pk"], moment, wish, shown, limit=3)
+        if answer.slots:
+            dispatcher.utter_message(text=answer.message)
+        return [slot_snapshot(s) for s in answer.slots]
+    slots = await off_loop(free_slots, place["pk"], moment, limit=3)
+    if slots and wish is None:
+        dispatcher.utter_message(text=messages.text("slots_intro", name=place["name"]))
     return [slot_snapshot(s) for s in slots]
 
 
@@ -213,6 +210,20 @@ class ValidateBookingForm(FormValidationAction):
         except Exception:
             log.exception("place search failed")
             matches = []
+        further = None
+        if not any(takes_bookings(m) for m in matches):
+            # None of them takes bookings here: the nearest place that does, a little farther.
+            try:
+                further = await off_loop(
+                    nearest_bookable_place, location.lat, location.lon,
+                    list(diagnosis.get("services") or []),
+                    accompaniment=diagnosis.get("accompaniment"),
+                    specific=list(diagnosis.get("support") or []),
+                    exclude_pks=[m.pk for m in matches])
+            except Exception:
+                log.exception("bookable place search failed")
+            if further is not None and not matches:
+                matches, further = [further], None
         where = {"kind": FOUND, "code": location.code_insee, "name": location.name,
                  "lat": location.lat, "lon": location.lon}
         if not matches:
@@ -223,6 +234,10 @@ class ValidateBookingForm(FormValidationAction):
         moment = now()
         for number, match in enumerate(matches, 1):
             dispatcher.utter_message(text=place_card(match, number, moment))
+        if further is not None:
+            dispatcher.utter_message(text=messages.text("places_bookable_further"))
+            dispatcher.utter_message(text=place_card(further, len(matches) + 1, moment))
+            matches = matches + [further]
         return [SlotSet("where", where), SlotSet("where_question", None),
                 SlotSet("offered_places", [place_snapshot(m) for m in matches]),
                 SlotSet("booking_retries", 0), SlotSet("booking_prompted", False),
@@ -269,8 +284,7 @@ class ValidateBookingForm(FormValidationAction):
         if choice is None and wish.empty:
             return self.unclear(dispatcher, tracker, "slot_pick")
         if choice is None:
-            after = offered[-1]["start"] if offered else None
-            slots = await offer_slots(dispatcher, place, wish, after=after)
+            slots = await offer_slots(dispatcher, place, wish, offered=offered)
             if not slots:
                 say_how_to_go(dispatcher, place, "place_no_free_slot")
                 return self.ended(NO_BOOKING)

@@ -443,7 +443,7 @@ async def test_a_morning_wish_offers_morning_slots_only():
 
     events, sent, state = await step(state, "plutôt le matin")
 
-    assert texts(sent) == [messages.text("slots_other")]
+    assert texts(sent) == [messages.text("slots_for_wish", wish="le matin")]
     starts = [datetime.fromisoformat(s["start"]) for s in state["offered_slots"]]
     assert len(starts) == 3 and all(s.hour < 12 for s in starts)
     assert state["requested_slot"] == "slot_pick" and "slot_pick" not in slot_values(events)
@@ -454,7 +454,7 @@ async def test_not_on_tuesday_offers_no_tuesday():
 
     events, sent, state = await step(state, "pas mardi")
 
-    assert texts(sent) == [messages.text("slots_other")]
+    assert texts(sent) == [messages.text("slots_for_wish", wish="un autre jour que le mardi")]
     starts = [datetime.fromisoformat(s["start"]) for s in state["offered_slots"]]
     assert len(starts) == 3 and all(s.weekday() != 1 for s in starts)
     assert state["requested_slot"] == "slot_pick"

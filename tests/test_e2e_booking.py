@@ -47,7 +47,7 @@ def book_in_saint_denis(assistant, sender: str, first_name: str = "Fatima",
     assert buttons(slots), "the free slots come as buttons"
     if when:
         wished = say(assistant, sender, when)
-        assert "Voici d'autres rendez-vous libres" in texts(wished), texts(wished)
+        assert "rendez-vous libres" in texts(wished), texts(wished)
     asked = say(assistant, sender, "1")
     assert "Quel est votre prénom ?" in texts(asked), texts(asked)
     return say(assistant, sender, f"je m'appelle {first_name}")
