@@ -110,7 +110,7 @@ TABLE = [
     ("ivri", AMBIGUOUS, {"94041"}),  # too far to be sure: confirmed first
     ("neuily", AMBIGUOUS, {"92051", "93050", "93049"}),
     ("fontenai", AMBIGUOUS, {"92032", "94033"}),
-    ("evry", UNKNOWN, None),  # not Ivry nor Viry; Évry-Courcouronnes is only a short form
+    ("evry", OUTSIDE, None),  # not Ivry nor Viry: Évry (89), Évry-Courcouronnes (91)
     ("voir", UNKNOWN, None),
     ("qui a gagné le match hier", UNKNOWN, None),  # "gagne" in a sentence is not Gagny
     ("je préfère qu'on me montre en vrai", UNKNOWN, None),
@@ -118,6 +118,37 @@ TABLE = [
     ("c'est la Métropole du Grand Paris", UNKNOWN, None),
     # sentences
     ("j'habite à ivry", FOUND, "94041"),
+    # ... whatever the elision and apostrophe (issue 10)
+    ("près de Ivry-sur-Seine", FOUND, "94041"),
+    ("près de Aubervilliers", FOUND, "93001"),
+    ("près d'Ivry", FOUND, "94041"),
+    ("d'Aubervilliers", FOUND, "93001"),
+    ("à côté d'Épinay", FOUND, "93031"),
+    ("j'habite à l'Haÿ-les-Roses", FOUND, "94038"),
+    ("vers l'Île-Saint-Denis", FOUND, "93039"),
+    ("dans le 93", AMBIGUOUS, DEPT_93),
+    ("j'habite en Seine-Saint-Denis", AMBIGUOUS, DEPT_93),
+    ("j'habite au Kremlin-Bicêtre", FOUND, "94043"),
+    ("du Blanc-Mesnil", FOUND, "93007"),
+    ("sur Montreuil", FOUND, "93048"),
+    ("près de l’Île-Saint-Denis", FOUND, "93039"),
+    ("j’habite à l’Haÿ", FOUND, "94038"),
+    ("à côté d’Épinay-sur-Seine", FOUND, "93031"),
+    ("pres d’Ivry", FOUND, "94041"),
+    ("pres d`Ivry", FOUND, "94041"),
+    ("près d´Ivry", FOUND, "94041"),
+    ("près dʼIvry", FOUND, "94041"),
+    ("près d Ivry", FOUND, "94041"),
+    ("dIvry", FOUND, "94041"),  # the apostrophe left out
+    ("près dIvry", FOUND, "94041"),
+    ("à côté dAubervilliers", FOUND, "93001"),
+    ("dEpinay", FOUND, "93031"),
+    ("lHaÿ-les-Roses", FOUND, "94038"),
+    ("lIle-Saint-Denis", FOUND, "93039"),
+    ("jhabite a ivry", FOUND, "94041"),
+    ("j'habite à Drancy", FOUND, "93029"),  # a name that starts with d is not cut
+    ("Dugny", FOUND, "93030"),
+    ("les Lilas", FOUND, "93045"),
     ("je suis a boulogne", FOUND, "92012"),
     ("près de la mairie de pantin", FOUND, "93055"),
     ("Je vis à Aulnay avec ma fille", FOUND, "93005"),
@@ -165,7 +196,7 @@ TABLE = [
     ("91", AMBIGUOUS, DEPT_91),
     ("Val-d'Oise", AMBIGUOUS, {"95018"}),
     ("dans le 75", AMBIGUOUS, ALL_ARRONDISSEMENTS),
-    # outside the Métropole: only what the postcode system makes certain
+    # outside the Métropole: what the postcode system makes certain
     ("69001", OUTSIDE, "69"),
     ("13005", OUTSIDE, "13"),
     ("60100", OUTSIDE, "60"),
@@ -178,20 +209,83 @@ TABLE = [
     ("dans le 69", OUTSIDE, "69"),
     ("2A", OUTSIDE, "2A"),
     ("97400", OUTSIDE, "974"),
-    # a name that is not a member: unknown, the person is asked for the postcode
-    ("Lyon", UNKNOWN, "name"),
-    ("Marseille", UNKNOWN, "name"),
-    ("Creil", UNKNOWN, "name"),
-    ("j'habite à Cergy", UNKNOWN, "name"),
-    ("Versailles", UNKNOWN, "name"),
-    ("Saint-Ouen-l'Aumône", UNKNOWN, "name"),  # not Saint-Ouen-sur-Seine
+    # outside the Métropole: a commune of France that is not a member, by name (issue 10)
+    ("Lyon", OUTSIDE, "69"),
+    ("Marseille", OUTSIDE, "13"),
+    ("Creil", OUTSIDE, "60"),
+    ("j'habite à Cergy", OUTSIDE, "95"),
+    ("Versailles", OUTSIDE, "78"),
+    ("Saint-Ouen-l'Aumône", OUTSIDE, "95"),  # not Saint-Ouen-sur-Seine
+    ("Lille", OUTSIDE, "59"),
+    ("LILLE", OUTSIDE, "59"),
+    ("Toulouse", OUTSIDE, "31"),
+    ("Bordeaux", OUTSIDE, "33"),
+    ("Marseille 13001", OUTSIDE, "13"),
+    ("je suis à Lyon", OUTSIDE, "69"),
+    ("59000", OUTSIDE, "59"),
+    ("31000", OUTSIDE, "31"),
+    ("Cergy", OUTSIDE, "95"),
+    ("Argenteuil", FOUND, "95018"),  # a member, in the Val-d'Oise
+    ("boulogne sur mer", OUTSIDE, "62"),  # not Boulogne-Billancourt
+    ("montreuil sur mer", OUTSIDE, "62"),  # a longer name beats the member's
+    ("au Bourget-du-Lac", OUTSIDE, "73"),
+    ("Maisons-Laffitte", OUTSIDE, "78"),  # not Maisons-Alfort
+    ("fontenay tresigny", OUTSIDE, "77"),
+    ("Sceaux-du-Gâtinais", OUTSIDE, "45"),
+    ("Ivry-la-Bataille", OUTSIDE, "27"),
+    ("Vitry-le-François", OUTSIDE, "51"),
+    ("Saint-Denis 974", OUTSIDE, "974"),  # the member, unless another department is said
+    ("saint denis (974)", OUTSIDE, "974"),
+    ("Saint-Denis 93", FOUND, "93066"),
+    ("Saint-Germain-en-Laye", OUTSIDE, "78"),
+    ("st germain en laye", OUTSIDE, "78"),
+    ("st etienne", OUTSIDE, None),  # Saint-Étienne (42) and homonyms elsewhere
+    ("Villeneuve d'Ascq", OUTSIDE, "59"),
+    ("Sarcelles", OUTSIDE, "95"),
+    ("Villiers-le-Bel", OUTSIDE, "95"),
+    ("Conflans", OUTSIDE, "78"),  # the usual short form of a large commune
+    ("Mantes", OUTSIDE, "78"),
+    ("Lille 59", OUTSIDE, "59"),
+    ("Marseille (13)", OUTSIDE, "13"),
+    ("marseille 13e", OUTSIDE, "13"),
+    ("au Mans", OUTSIDE, "72"),
+    ("j'habite au Havre", OUTSIDE, "76"),
+    ("La Rochelle", OUTSIDE, None),  # in 17 and in 70
+    ("aux Mureaux", OUTSIDE, "78"),
+    ("à l'Isle-Adam", OUTSIDE, "95"),
+    ("près de Lille", OUTSIDE, "59"),
+    ("à côté de Bordeaux", OUTSIDE, "33"),
+    ("vers Toulouse", OUTSIDE, "31"),
+    ("sur Marseille", OUTSIDE, "13"),
+    ("j'habite près d'Orléans", OUTSIDE, "45"),
+    ("dans la banlieue de Lyon", OUTSIDE, "69"),
+    ("je vis à Lyon avec ma fille", OUTSIDE, "69"),
+    ("je suis à Lyon depuis 3 ans", OUTSIDE, "69"),
+    ("toulous", OUTSIDE, "31"),  # a small typo of a large commune
+    ("marseile", OUTSIDE, "13"),
+    ("bordeau", OUTSIDE, "33"),
+    ("Strasbourgh", OUTSIDE, "67"),
+    # a name not judged: unknown, the person is asked for the postcode
+    ("Londres", UNKNOWN, "name"),
+    ("Belleville", UNKNOWN, "name"),  # Paris 20e, though communes elsewhere bear the name
+    ("Auteuil", UNKNOWN, "name"),
+    ("à Saint-Michel", UNKNOWN, "name"),
+    ("à Saint-Germain-des-Prés", UNKNOWN, "name"),
+    ("je suis à la rue", UNKNOWN, None),  # Rue (80) is a commune; here it is not
+    ("je suis à l'hôpital", UNKNOWN, None),  # nor L'Hôpital (57)
+    ("je suis sur place", UNKNOWN, None),  # nor Placé (53)
+    ("en ligne", UNKNOWN, None),
+    ("à la gare de Lyon", UNKNOWN, None),  # a station of Paris
+    ("j'habite rue de Lyon", UNKNOWN, None),
+    ("porte de Versailles", UNKNOWN, None),
+    ("je suis à la maison", UNKNOWN, None),  # not Maisons-Alfort
+    ("Paris l'Hôpital", AMBIGUOUS, ALL_ARRONDISSEMENTS),  # Paris, not Paris-l'Hôpital (71)
     # nothing usable
     ("bonjour", UNKNOWN, None),
     ("je ne sais pas", UNKNOWN, None),
     ("j'ai 75 ans", UNKNOWN, None),
     ("j'habite au 3e étage", UNKNOWN, None),
     ("avec plaisir", UNKNOWN, None),
-    ("boulogne sur mer", UNKNOWN, None),  # not Boulogne-Billancourt
     ("chatelet", UNKNOWN, None),  # a Paris hub, not Le Châtelet-en-Brie (77)
     ("marne", UNKNOWN, None),
     ("mesnil", UNKNOWN, None),
@@ -286,18 +380,43 @@ def test_outside_rests_on_the_postcode_system_only():
         assert locate(code).kind == UNKNOWN, code
 
 
-def test_a_name_that_is_not_a_member_asks_for_the_postcode_which_settles_it():
-    for text in ("Lyon", "Versailles", "Creil", "Saint-Ouen-l'Aumône"):
+def test_a_name_not_judged_asks_for_the_postcode_which_settles_it():
+    for text in ("Londres", "Belleville", "Auteuil", "à Saint-Michel"):
         location = locate(text)
         assert (location.kind, location.reason) == (UNKNOWN, "name"), text
         (message,) = render(location)
         assert message.count("?") == 1 and "code postal ?" in message, message
-    versailles = locate("Versailles")
-    assert (locate("78000", versailles).kind, locate("78000", versailles).department) == (
+    londres = locate("Londres")
+    assert (locate("78000", londres).kind, locate("78000", londres).department) == (
         OUTSIDE, "78")
-    assert locate("93200", versailles).code_insee == "93066"
+    assert locate("75020", locate("Belleville")).code_insee == "75120"
+    assert locate("93200", londres).code_insee == "93066"
     assert locate("91300", locate("Massy")).kind == OUTSIDE
     assert locate("95100", locate("Cergy")).code_insee == "95018"
+
+
+def test_a_commune_outside_is_named_back_with_its_department():
+    lille = locate("Lille")
+    assert (lille.kind, lille.reason, lille.department) == (OUTSIDE, "name", "59")
+    assert [c.code_insee for c in lille.others] == ["59350"]
+    statement, helpline = render(lille)
+    assert statement == "Lille (59) n'est pas dans la Métropole du Grand Paris."
+    assert "01 70 772 372" in helpline and "cartographie.societenumerique.gouv.fr" in helpline
+    assert render(locate("toulous"))[0] == (
+        "Toulouse (31) n'est pas dans la Métropole du Grand Paris.")
+    # homonyms across departments: the name alone
+    assert render(locate("evry"))[0] == "Évry n'est pas dans la Métropole du Grand Paris."
+    assert {c.code_insee for c in locate("evry").others} == {"89162", "91228"}
+    # a postcode: the communes that use it, up to 3
+    assert render(locate("59000"))[0] == (
+        "Le code postal 59000 (Lille) n'est pas dans la Métropole du Grand Paris.")
+    assert render(locate("01000"))[0] == ("Le code postal 01000 (Bourg-en-Bresse, "
+                                          "Saint-Denis-lès-Bourg) n'est pas dans la Métropole "
+                                          "du Grand Paris.")
+    assert render(locate("12000"))[0] == (  # Rodez and 3 others: none named
+        "Le code postal 12000 n'est pas dans la Métropole du Grand Paris.")
+    assert render(locate("91999"))[0] == (  # no commune: the department says it
+        "Le code postal 91999 n'est pas dans la Métropole du Grand Paris.")
 
 
 # --- Never an exception ------------------------------------------------------------------------
@@ -527,7 +646,8 @@ def test_haversine():
 
 SAMPLES = ["93200", "pierrefitte", "94440", "neuilly", "neuily", "Ivry 75013", "13", "paris",
            "75000", "dans le 93", "92081", "91", "Val-d'Oise", "69001", "Lyon", "Versailles", "77",
-           "bonjour", "gobelins", "entre Pantin et Bobigny"]
+           "bonjour", "gobelins", "entre Pantin et Bobigny", "Londres", "59000", "01000", "evry",
+           "Saint-Denis 974", "toulous", "Sainte-Geneviève-des-Bois", "Villeneuve-d'Ascq"]
 
 
 def test_messages_answer_every_kind():
@@ -544,8 +664,9 @@ def test_messages_answer_every_kind():
     statement, helpline = render(locate("69001"))
     assert "69001" in statement and "pas dans la Métropole du Grand Paris" in statement
     assert "01 70 772 372" in helpline and "cartographie.societenumerique.gouv.fr" in helpline
-    assert render(locate("Creil")) == [
+    assert render(locate("Londres")) == [
         "Je ne trouve pas cette ville dans la Métropole du Grand Paris. Quel est votre code postal ?"]
+    assert render(locate("Creil"))[0] == "Creil (60) n'est pas dans la Métropole du Grand Paris."
     assert "01 70 772 372" in render(locate_point(45.76, 4.84))[1]
     (not_understood,) = render(locate("bonjour"))
     assert "code postal ?" in not_understood and "93200 pour Saint-Denis" in not_understood
@@ -568,7 +689,8 @@ TEMPLATE_SAMPLES = {
     "choose.conflict": "Ivry 75013", "confirm": "13", "paris": "paris", "paris_postcode": "75000",
     "department": "dans le 93", "department_postcode": "92081", "department_some": "91",
     "department_one": "Val-d'Oise", "outside.postcode": "12000", "outside.department": "77",
-    "outside_help": "69001", "unknown": "Lyon", "not_understood": "bonjour",
+    "outside.postcode_named": "59000", "outside.name": "Lille",
+    "outside_help": "69001", "unknown": "Londres", "not_understood": "bonjour",
 }
 
 

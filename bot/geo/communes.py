@@ -5,8 +5,9 @@
 - former communes merged into a member (Pierrefitte-sur-Seine, part of Saint-Denis since
   2025-01-01).
 
-No list of communes outside the Métropole is kept: a place is outside only when the postcode
-system says so (see `bot/geo/locate.py`).
+and, read only when an answer needs it, the national list of current communes
+(`france_communes.csv`, about 35,000), to tell a commune outside the Métropole ("Lille",
+"Versailles") or its postcode from an unknown name (see `bot/geo/france.py`).
 """
 from __future__ import annotations
 
@@ -85,6 +86,24 @@ class FormerCommune:
     codes_postaux: tuple[str, ...]
     merged_into: str          # INSEE code of the member commune
     date: str                 # ISO date of the merger
+
+
+@dataclass(frozen=True, slots=True)
+class OtherCommune:
+    """A current commune of France that is not a member of the Métropole."""
+
+    code_insee: str
+    nom: str
+    codes_postaux: tuple[str, ...]
+    departement: str          # "59", "2A", "974"
+    population: int           # 0 when unknown
+
+    kind = "other"
+
+    @property
+    def label(self) -> str:
+        """How the assistant names it: "Lille (59)"."""
+        return f"{self.nom} ({self.departement})"
 
 
 def _rows(name: str, path: Path | None = None) -> list[dict[str, str]]:
@@ -198,3 +217,37 @@ def point_places() -> tuple[Place, ...]:
     """The places a shared location can fall into: the 20 arrondissements and the 129 other
     communes (Paris as a whole is too large to be a useful answer)."""
     return tuple(arrondissements()) + tuple(c for c in communes() if c.code_insee != PARIS_INSEE)
+
+
+@lru_cache(maxsize=1)
+def other_communes() -> tuple[OtherCommune, ...]:
+    """The current communes of France outside the Métropole (`france_communes.csv` less the
+    members), by INSEE code. Read once, on first use (about 0.1 s)."""
+    members = {c.code_insee for c in communes()}
+    postcodes: dict[str, tuple[str, ...]] = {}  # one tuple per distinct value, shared
+    result = []
+    for row in _rows("france_communes.csv"):
+        if row["code_insee"] in members:
+            continue
+        value = row["codes_postaux"]
+        codes = postcodes.get(value)
+        if codes is None:
+            codes = postcodes[value] = _postcodes(value)
+        result.append(OtherCommune(row["code_insee"], row["nom"], codes,
+                                   row["code_departement"], int(row["population"] or 0)))
+    return tuple(result)
+
+
+@lru_cache(maxsize=1)
+def _others_by_postcode() -> dict[str, tuple[OtherCommune, ...]]:
+    index: dict[str, list[OtherCommune]] = {}
+    for commune in other_communes():
+        for code in commune.codes_postaux:
+            index.setdefault(code, []).append(commune)
+    return {code: tuple(sorted(items, key=lambda c: -c.population))
+            for code, items in index.items()}
+
+
+def other_communes_by_postcode(postcode: str) -> tuple[OtherCommune, ...]:
+    """The communes outside the Métropole that use a postcode, most populous first, or ()."""
+    return _others_by_postcode().get(postcode, ())

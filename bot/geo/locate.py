@@ -42,10 +42,12 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+from bot.geo import france
 from bot.geo.communes import (
-    PARIS_INSEE, WHOLE_DEPARTMENTS, Arrondissement, FormerCommune, Place, arrondissement,
-    arrondissements, communes, communes_of_department, department_names, former_communes, paris,
-    place as place_by_code, places_by_postcode, point_places,
+    PARIS_INSEE, WHOLE_DEPARTMENTS, Arrondissement, FormerCommune, OtherCommune, Place,
+    arrondissement, arrondissements, communes, communes_of_department, department_names,
+    former_communes, other_communes_by_postcode, paris, place as place_by_code,
+    places_by_postcode, point_places,
 )
 from bot.geo.distance import haversine_km, valid_point
 from bot.text import mostly_latin, normalize
@@ -81,7 +83,8 @@ class Location:
     the order they are offered. `merged_from` names the former commune the person typed
     ("Pierrefitte-sur-Seine"). `department` is the department number behind an `ambiguous`
     department question or an `outside` answer. `fallback` is a whole place usable instead of
-    asking (Paris, for "paris").
+    asking (Paris, for "paris"). `others` (for `outside`) are the communes outside the
+    Métropole that the name or postcode typed means, the one to name first ("Lille").
     """
 
     kind: str
@@ -96,6 +99,7 @@ class Location:
     lon: float | None = None
     distance_km: float | None = None
     score: float | None = None
+    others: tuple[OtherCommune, ...] = ()
 
     @property
     def name(self) -> str | None:
@@ -158,7 +162,7 @@ _FILLERS = {
     "parti", "allons", "allez", "vas", "go",
 }
 # Words that are part of many names but never a place on their own (a typo of "Marnes").
-_NOT_NAMES = {"seine", "marne", "oise", "france", "paris", "bois", "roses", "val"}
+_NOT_NAMES = {"seine", "marne", "oise", "france", "paris", "bois", "roses", "val", "maison"}
 # Phrases that hold a name but are not the place: the Métropole itself, a landlord.
 _NOT_PLACES = ("metropole du grand paris", "grand paris", "paris habitat", "region parisienne")
 # After a short form, these mean another commune: "Boulogne-sur-Mer" is not "Boulogne".
@@ -347,7 +351,7 @@ def _locate(text: str | None) -> Location:
     if not words:
         return _unknown("empty")
     words = _GLUED_PARIS.sub(r"paris \1", words)  # "paris13"
-    tokens = [_CANON.get(t, t) for t in words.split()]
+    tokens = _unglue([_CANON.get(t, t) for t in words.split()])
     joined = " ".join(tokens)
     core = _core(tokens)
     core_text = " ".join(core)
@@ -365,7 +369,7 @@ def _locate(text: str | None) -> Location:
     if latin:
         by_name = _from_names(masked, core_text)
         if by_name is not None:
-            return by_name
+            return _homonym_elsewhere(core, by_name)
         official = _official_arrondissement_names().get(core_text)
         if official is not None:
             return _ambiguous([official], "confirm")
@@ -391,9 +395,15 @@ def _locate(text: str | None) -> Location:
         return _ambiguous([arrondissement(_ORDINALS[core_text])], "arrondissement_number")
 
     if latin:
+        named = _outside_by_name(tokens)
+        if named is not None:
+            return named
         fuzzy = _fuzzy(core)
         if fuzzy is not None:
             return fuzzy
+        typo = france.fuzzy(core)
+        if typo:
+            return _outside_name(typo, "fuzzy")
 
     bare = _BARE_NUMBER.match(core_text)
     if bare and bare.group(1) in _ARR_NUMBERS:
@@ -401,6 +411,73 @@ def _locate(text: str | None) -> Location:
     if latin and _looks_like_a_name(rest):
         return _unknown("name")  # not a member: the postcode will tell inside from outside
     return _unknown("not_understood")
+
+
+def _homonym_elsewhere(core: list[str], location: Location) -> Location:
+    """A member's name followed by another department's number is that department's homonym:
+    "Saint-Denis 974" is not Saint-Denis (93)."""
+    if location.kind != FOUND or location.reason != "name":
+        return location
+    name, department = france.split_department(core)
+    if department is None or department == location.place.departement:
+        return location
+    found = france.homonyms_in(name, department)
+    return _outside_name(found, "name") if found else location
+
+
+def _outside_name(found: tuple[OtherCommune, ...], reason: str) -> Location:
+    name, department = france.label(found)
+    return Location(OUTSIDE, reason, department=department, others=found)
+
+
+def _outside_by_name(tokens: list[str]) -> Location | None:
+    """A commune outside the Métropole named as the whole answer ("Versailles", "je suis à
+    Lyon", "au Mans", "Lille 59") or after a word that says where ("je vis à Lyon avec ma
+    fille"); see `bot/geo/france.py`."""
+    start, end = 0, len(tokens)
+    while start < end and tokens[start] in _FILLERS:
+        start += 1
+    while end > start and tokens[end - 1] in _FILLERS:
+        end -= 1
+    # the words around it may belong to the name: "Coucy-la-Ville", "Saint-Vit", "Vers-Pont"
+    spans = sorted({(s, e) for s in (0, start) for e in (end, len(tokens)) if s < e},
+                   key=lambda span: span[0] - span[1])
+    for s, e in spans:
+        if all(t in _FILLERS for t in tokens[s:e]):
+            continue  # "y", "vers": words around a name, not one
+        found = france.whole(tokens[s:e], tokens[s - 1] if s > 0 else None)
+        if found:
+            return _outside_name(found, "name")
+    found = france.in_sentence(tokens)
+    if found:
+        return _outside_name(found, "name")
+    return None
+
+
+@lru_cache(maxsize=1)
+def _first_words() -> frozenset[str]:
+    """First words of the members' names and short forms ("ivry", "aubervilliers", "hay")."""
+    words = set()
+    for key in _member_index():
+        words.add(key.split()[0])
+        if key.split()[0] in _ARTICLES and len(key.split()) > 1:
+            words.add(key.split()[1])
+    return frozenset(w for w in words if len(w) >= 3)
+
+
+def _unglue(tokens: list[str]) -> list[str]:
+    """An elision typed without its apostrophe: "dIvry" -> "d ivry", "lHaÿ" -> "l hay"."""
+    if not any(len(t) >= 4 and t[0] in "dl" for t in tokens):
+        return tokens
+    first = _first_words()
+    result = []
+    for token in tokens:
+        if (len(token) >= 4 and token[0] in "dl" and token[1] in "aeiouyh"
+                and token not in first and token[1:] in first and token not in _FILLERS):
+            result.extend((token[0], token[1:]))
+        else:
+            result.append(token)
+    return result
 
 
 # A place name the Métropole does not hold: a few words of letters ("lyon", "boulogne sur mer").
@@ -460,7 +537,8 @@ def _from_postcodes(joined: str, tokens: list[str], core_text: str) -> Location 
         elif department is not None:
             # Not a member postcode (those of 91 and 95 members were found above), in a
             # department other than 75, 92, 93, 94: certainly outside.
-            others.append(Location(OUTSIDE, "postcode", postcode=code, department=department))
+            others.append(Location(OUTSIDE, "postcode", postcode=code, department=department,
+                                   others=other_communes_by_postcode(code)))
     postcode = member_codes[0] if len(member_codes) == 1 else None
     if members:
         named = _names_in(_mask_departments(tokens)[0], core_text)
@@ -535,6 +613,13 @@ def _exact_matches(tokens: list[str], core_text: str) -> list[tuple[_Entry, bool
     found = []
     i = 0
     while i < len(tokens):
+        # a commune outside whose name starts here and is longer than any member's name here:
+        # "saint martin boulogne" is not Boulogne, "la celle saint cloud" not Saint-Cloud
+        longer, _ = france.longest_at(tokens, i)
+        if longer > 1 and not any(" ".join(tokens[i:i + n]) in index
+                                  for n in range(longer, min(NGRAM_MAX, len(tokens) - i) + 1)):
+            i += longer
+            continue
         for n in range(min(NGRAM_MAX, len(tokens) - i), 0, -1):
             key = " ".join(tokens[i:i + n])
             entry = index.get(key)
@@ -542,6 +627,12 @@ def _exact_matches(tokens: list[str], core_text: str) -> list[tuple[_Entry, bool
                 continue
             if entry.rank == 2 and i + n < len(tokens) and tokens[i + n] in _NAME_GOES_ON:
                 continue
+            if i + n < len(tokens):
+                # a longer name of a commune outside: "montreuil sur mer", "orly sur morin"
+                longer = france.longer_name_at(tokens, i, n)
+                if longer:
+                    i += longer
+                    break
             before = tokens[max(0, i - 2):i]
             street = bool(before) and (before[-1] in _STREET_WORDS or (
                 len(before) == 2 and before[-1] in ("de", "du", "des", "d")

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import yaml
 
+from bot.geo import france
 from bot.geo.communes import GEO_DIR, former_communes
 from bot.geo.locate import AMBIGUOUS, FOUND, MAX_LISTED, OUTSIDE, Location
 
@@ -42,7 +43,8 @@ def render(location: Location) -> list[str]:
     if location.kind == OUTSIDE:
         return [_outside(location, m["outside"]), m["outside_help"]]
     if location.reason == "name":
-        return [m["unknown"]]  # a name that is not a member: the postcode will settle it
+        return [m["unknown"]]  # a name not judged (a place of Paris, a typo): the postcode
+                               # will settle it
     return [m["not_understood"]]
 
 
@@ -73,9 +75,21 @@ def _ambiguous(location: Location, m: dict) -> str:
     return template.format(options=options, numbers=numbers, postcode=location.postcode or "")
 
 
+# At most this many communes are named for a postcode outside ("01000 (Bourg-en-Bresse,
+# Saint-Denis-lès-Bourg)").
+_POSTCODE_NAMES = 3
+
+
 def _outside(location: Location, m: dict) -> str:
     if location.reason == "postcode":
+        names = [c.nom for c in location.others]
+        if names and len(names) <= _POSTCODE_NAMES:
+            return m["postcode_named"].format(postcode=location.postcode,
+                                              names=", ".join(names))
         return m["postcode"].format(postcode=location.postcode)
+    if location.reason in ("name", "fuzzy") and location.others:
+        name, department = france.label(location.others)
+        return m["name"].format(name=f"{name} ({department})" if department else name)
     if location.reason == "department":
         return m["department"].format(department=location.department)
     return m["point"]  # a shared location (or, defensively, anything else)
