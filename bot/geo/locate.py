@@ -4,24 +4,30 @@
 hyphens or typos ("st denis", "ST DENIS", "aubervillier", "ivry", "boulogne"), a Paris
 arrondissement in any usual form ("paris 13", "13e", "le 20eme", "1er arrondissement",
 "Paris XIII", "75116"), a former commune ("pierrefitte" -> Saint-Denis), or any of these inside
-a sentence ("j'habite à ivry", "près de la mairie de pantin"). It never raises.
+a sentence ("j'habite à ivry", "près de la mairie de pantin", "à côté d'Épinay", "dIvry"
+without its apostrophe). It never raises.
 
 The answer is a `Location` of one of four kinds:
 
 - `found`: one commune or arrondissement (`place`);
 - `ambiguous`: several `candidates` to ask among (a shared postcode, "neuilly", "paris" alone,
   "dans le 93", a typo close to two names), or a single one to confirm ("13" alone, a far typo);
-- `outside`: certainly not in the Métropole, as the French postcode system says: a postcode
-  whose department (its first two digits; 20 Corsica, 97x overseas) is not 75, 92, 93 or 94 and
-  that no member commune uses ("69001", "78000", "91300"), or a department number outside it
-  ("77", "dans le 69");
-- `unknown`: nothing usable. A name that is neither a member nor close to one ("Lyon",
-  "Versailles") is `unknown` with reason "name": the person is asked for a postcode, which
-  settles inside or outside. No list of communes outside the Métropole is kept.
+- `outside`: not in the Métropole: a postcode whose department (its first two digits; 20
+  Corsica, 97x overseas) is not 75, 92, 93 or 94 and that no member commune uses ("69001",
+  "78000", "91300"; `others` are the communes that use it), a department number outside it
+  ("77", "dans le 69"), or the name of a commune of France that is not a member ("Lille",
+  "je suis à Lyon", "Versailles", "toulous"; `others` are the communes it names, see
+  `bot/geo/france.py`);
+- `unknown`: nothing usable. A name that is neither a member nor a commune of France
+  ("Londres"), or that names a place of Paris as well ("Belleville"), is `unknown` with reason
+  "name": the person is asked for a postcode, which settles inside or outside.
 
 Precedence, from most to least certain: postcode, explicit arrondissement ("paris 13", "13e
-arrondissement"), exact names and their usual short forms, department, bare "13e",
-fuzzy names, a bare number. A short form followed by more of a name is not that member
+arrondissement"), exact names and their usual short forms, department, bare "13e", the
+name of a commune outside, fuzzy names (members, then large communes outside), a bare
+number. A member's name always beats a homonym outside ("Saint-Denis" is 93, unless another
+department is said: "Saint-Denis 974"), but a longer name outside beats it ("Montreuil-sur-Mer",
+"La Celle-Saint-Cloud"). A short form followed by more of a name is not that member
 ("Saint-Ouen-l'Aumône" is not Saint-Ouen, "Boulogne-sur-Mer" not Boulogne). The reasons are in
 `Location.reason`.
 
@@ -615,7 +621,7 @@ def _exact_matches(tokens: list[str], core_text: str) -> list[tuple[_Entry, bool
     while i < len(tokens):
         # a commune outside whose name starts here and is longer than any member's name here:
         # "saint martin boulogne" is not Boulogne, "la celle saint cloud" not Saint-Cloud
-        longer, _ = france.longest_at(tokens, i)
+        longer, _ = france.longest_at(tokens, i) if len(tokens) - i > 1 else (0, ())
         if longer > 1 and not any(" ".join(tokens[i:i + n]) in index
                                   for n in range(longer, min(NGRAM_MAX, len(tokens) - i) + 1)):
             i += longer
