@@ -407,16 +407,12 @@ def test_a_commune_outside_is_named_back_with_its_department():
     # homonyms across departments: the name alone
     assert render(locate("evry"))[0] == "Évry n'est pas dans la Métropole du Grand Paris."
     assert {c.code_insee for c in locate("evry").others} == {"89162", "91228"}
-    # a postcode: the communes that use it, up to 3
+    # a postcode: the statement names the postcode; its communes are kept in `others`
     assert render(locate("59000"))[0] == (
-        "Le code postal 59000 (Lille) n'est pas dans la Métropole du Grand Paris.")
-    assert render(locate("01000"))[0] == ("Le code postal 01000 (Bourg-en-Bresse, "
-                                          "Saint-Denis-lès-Bourg) n'est pas dans la Métropole "
-                                          "du Grand Paris.")
-    assert render(locate("12000"))[0] == (  # Rodez and 3 others: none named
-        "Le code postal 12000 n'est pas dans la Métropole du Grand Paris.")
-    assert render(locate("91999"))[0] == (  # no commune: the department says it
-        "Le code postal 91999 n'est pas dans la Métropole du Grand Paris.")
+        "Le code postal 59000 n'est pas dans la Métropole du Grand Paris.")
+    assert [c.nom for c in locate("59000").others] == ["Lille"]
+    assert [c.nom for c in locate("01000").others] == ["Bourg-en-Bresse", "Saint-Denis-lès-Bourg"]
+    assert locate("91999").others == ()  # no commune: the department says it
 
 
 # --- Never an exception ------------------------------------------------------------------------
@@ -792,7 +788,7 @@ TEMPLATE_SAMPLES = {
     "choose.conflict": "Ivry 75013", "confirm": "13", "paris": "paris", "paris_postcode": "75000",
     "department": "dans le 93", "department_postcode": "92081", "department_some": "91",
     "department_one": "Val-d'Oise", "outside.postcode": "12000", "outside.department": "77",
-    "outside.postcode_named": "59000", "outside.name": "Lille",
+    "outside.name": "Lille",
     "outside_help": "69001", "unknown": "Londres", "not_understood": "bonjour",
 }
 

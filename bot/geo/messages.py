@@ -75,17 +75,8 @@ def _ambiguous(location: Location, m: dict) -> str:
     return template.format(options=options, numbers=numbers, postcode=location.postcode or "")
 
 
-# At most this many communes are named for a postcode outside ("01000 (Bourg-en-Bresse,
-# Saint-Denis-lès-Bourg)").
-_POSTCODE_NAMES = 3
-
-
 def _outside(location: Location, m: dict) -> str:
-    if location.reason == "postcode":
-        names = [c.nom for c in location.others]
-        if names and len(names) <= _POSTCODE_NAMES:
-            return m["postcode_named"].format(postcode=location.postcode,
-                                              names=", ".join(names))
+    if location.reason == "postcode":  # its communes are in location.others, not said
         return m["postcode"].format(postcode=location.postcode)
     if location.reason in ("name", "fuzzy") and location.others:
         name, department = france.label(location.others)
