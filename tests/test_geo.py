@@ -243,8 +243,10 @@ TABLE = [
     ("Villeneuve d'Ascq", OUTSIDE, "59"),
     ("Sarcelles", OUTSIDE, "95"),
     ("Villiers-le-Bel", OUTSIDE, "95"),
-    ("Conflans", OUTSIDE, "78"),  # the usual short form of a large commune
-    ("Mantes", OUTSIDE, "78"),
+    ("Conflans", OUTSIDE, None),  # the short form of a large commune (78), and of others
+    ("Mantes", OUTSIDE, "78"),  # Mantes-la-Jolie and Mantes-la-Ville
+    ("à Roissy", OUTSIDE, None),  # Roissy-en-Brie (77), Roissy-en-France (95)
+    ("Brive", OUTSIDE, "19"),
     ("Lille 59", OUTSIDE, "59"),
     ("Marseille (13)", OUTSIDE, "13"),
     ("marseille 13e", OUTSIDE, "13"),
@@ -279,6 +281,7 @@ TABLE = [
     ("j'habite rue de Lyon", UNKNOWN, None),
     ("porte de Versailles", UNKNOWN, None),
     ("je suis à la maison", UNKNOWN, None),  # not Maisons-Alfort
+    ("à Monceau", UNKNOWN, "name"),  # Paris 8e, not Montceau-les-Mines (71)
     ("Paris l'Hôpital", AMBIGUOUS, ALL_ARRONDISSEMENTS),  # Paris, not Paris-l'Hôpital (71)
     # nothing usable
     ("bonjour", UNKNOWN, None),
@@ -404,8 +407,12 @@ def test_a_commune_outside_is_named_back_with_its_department():
     assert "01 70 772 372" in helpline and "cartographie.societenumerique.gouv.fr" in helpline
     assert render(locate("toulous"))[0] == (
         "Toulouse (31) n'est pas dans la Métropole du Grand Paris.")
-    # homonyms across departments: the name alone
+    # homonyms across departments: the name alone; a short form: as the communes write it
     assert render(locate("evry"))[0] == "Évry n'est pas dans la Métropole du Grand Paris."
+    assert locate("roissy").named == "Roissy"
+    assert locate("mantes").named == "Mantes (78)"
+    assert locate("brive").named == "Brive-la-Gaillarde (19)"
+    assert locate("au mans").named == "Le Mans (72)"
     assert {c.code_insee for c in locate("evry").others} == {"89162", "91228"}
     # a postcode: the statement names the postcode; its communes are kept in `others`
     assert render(locate("59000"))[0] == (

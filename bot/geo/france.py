@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 from unidecode import unidecode
@@ -92,7 +93,8 @@ _INSIDE = {
     "saint sulpice", "saint antoine", "saint honore", "saint louis", "saint jacques",
     "saint augustin", "saint eustache", "saint blaise", "saint vincent de paul",
     "sainte marguerite", "sainte avoie", "notre dame", "notre dame des champs", "bel air",
-    "montmartre", "montparnasse", "la goutte d or", "picpus", "javel", "necker",
+    "montmartre", "montparnasse", "la goutte d or", "picpus", "javel", "necker", "monceau",
+    "plaine monceau",
     # "Paris, l'hôpital ..." is Paris, not Paris-l'Hôpital (71)
     "paris l hopital",
 }
@@ -137,6 +139,7 @@ def _indexes() -> tuple[dict[str, tuple[OtherCommune, ...]], dict[str, tuple[Oth
     ordinary words, read as the whole answer only -> communes; the longest name in words."""
     full: dict[str, list[OtherCommune]] = {}
     short: dict[str, list[OtherCommune]] = {}
+    forms: dict[str, list[OtherCommune]] = {}
     longest = 1
     for commune in other_communes():
         tokens = key_tokens(commune.nom)
@@ -148,10 +151,14 @@ def _indexes() -> tuple[dict[str, tuple[OtherCommune, ...]], dict[str, tuple[Oth
             # a large commune named with ordinary words ("Moulins", "Croix", "Le Port"): as
             # the whole answer only
             short.setdefault(key, []).append(commune)
-        if commune.population >= SHORT_MIN_POPULATION:
-            form = _short_form(tokens)
-            if form and not _ignored(form):
-                short.setdefault(form, []).append(commune)
+        form = _short_form(tokens)
+        if form and not _ignored(form):
+            forms.setdefault(form, []).append(commune)
+    # a short form is read when a large commune has it; then it means all that have it
+    # ("roissy": Roissy-en-Brie, 23,000 inhabitants, and Roissy-en-France)
+    for form, found in forms.items():
+        if any(c.population >= SHORT_MIN_POPULATION for c in found):
+            short.setdefault(form, []).extend(found)
 
     def frozen(index):
         return {k: tuple(sorted(v, key=lambda c: -c.population)) for k, v in index.items()}
@@ -206,38 +213,72 @@ def split_department(tokens: list[str]) -> tuple[list[str], str | None]:
     return tokens, None
 
 
-def whole(core: list[str], before: str | None) -> tuple[OtherCommune, ...]:
-    """Communes whose name is the whole answer `core` (the words around it left aside;
+class Match(NamedTuple):
+    """Communes outside the Métropole that an answer names, and the key it named them by
+    ("lille", "roissy" for Roissy-en-Brie and Roissy-en-France)."""
+
+    communes: tuple[OtherCommune, ...]
+    key: str
+
+    @property
+    def department(self) -> str | None:
+        """The department of them all, if they share one."""
+        departments = {c.departement for c in self.communes}
+        return departments.pop() if len(departments) == 1 else None
+
+    @property
+    def name(self) -> str:
+        """How to say what was understood: "Lille (59)"; the name alone when communes of
+        several departments bear it ("Saint-Étienne"); the words typed, as the communes write
+        them, for a short form several of them share ("Roissy")."""
+        found = self.communes
+        names = list(dict.fromkeys(c.nom for c in found))
+        if len(names) == 1:
+            name = names[0]
+        else:
+            exact = [c.nom for c in found if " ".join(key_tokens(c.nom)) == self.key]
+            if exact:
+                name = exact[0]
+            else:  # a short form: the first words of the name ("Roissy-en-Brie" -> "Roissy")
+                words = re.split(r"[-\s]+", found[0].nom)
+                name = "-".join(words[:len(self.key.split())])
+        department = self.department
+        return f"{name} ({department})" if department else name
+
+
+def whole(core: list[str], before: str | None) -> Match | None:
+    """The communes whose name is the whole answer `core` (the words around it left aside;
     `before` is the word just before it, whose article is restored: "au" + "mans")."""
     core, department = split_department(core)
     if not core or len(core) > NAME_MAX_TOKENS:
-        return ()
+        return None
     full, short, _ = _indexes()
     text = " ".join(core)
     keys = [text]
     article = _CONTRACTED.get(before or "", before if before in _ARTICLES else None)
     if article:
         keys.insert(0, f"{article} {text}")
-    found: list[OtherCommune] = []
     for key in keys:
         found = list(full.get(key, ()))
         found += [c for c in short.get(key, ()) if c not in found]
         if found:
-            break
-    if department is not None:  # "Lille 59": keep that department's, if any is there
-        found = [c for c in found if c.departement == department] or found
-    return tuple(found)
+            if department is not None:  # "Lille 59": that department's, if any is there
+                found = [c for c in found if c.departement == department] or found
+            return Match(tuple(found), key)
+    return None
 
 
-def homonyms_in(core: list[str], department: str) -> tuple[OtherCommune, ...]:
+def homonyms_in(core: list[str], department: str) -> Match | None:
     """The communes outside named exactly `core` in `department`: "saint denis" in "974"."""
     full, _, _ = _indexes()
-    return tuple(c for c in full.get(" ".join(core), ()) if c.departement == department)
+    key = " ".join(core)
+    found = tuple(c for c in full.get(key, ()) if c.departement == department)
+    return Match(found, key) if found else None
 
 
-def in_sentence(tokens: list[str]) -> tuple[OtherCommune, ...]:
-    """Communes named right after a word that says where, or after it and "de" ("je vis à
-    Lyon avec ma fille", "près de Lille", "la banlieue du Havre"). The first one named, if any.
+def in_sentence(tokens: list[str]) -> Match | None:
+    """The communes named right after a word that says where, or after it and "de" ("je vis à
+    Lyon avec ma fille", "près de Lille", "la banlieue du Havre"): the first ones named.
     A street ("rue de Lyon") has no such word before the name."""
     for i, word in enumerate(tokens[:-1]):
         if word not in _CUES:
@@ -247,13 +288,14 @@ def in_sentence(tokens: list[str]) -> tuple[OtherCommune, ...]:
             starts.append((i + 2, _CONTRACTED.get(tokens[i + 1])))
         for start, article in starts:
             if article:  # "au Mans": "le mans"
-                n, found = longest_at([article] + tokens[start:], 0)
+                words = [article] + tokens[start:]
+                n, found = longest_at(words, 0)
                 if n > 1:
-                    return found
+                    return Match(found, " ".join(words[:n]))
             n, found = longest_at(tokens, start)
             if n:
-                return found
-    return ()
+                return Match(found, " ".join(tokens[start:start + n]))
+    return None
 
 
 @lru_cache(maxsize=1)
@@ -269,27 +311,19 @@ def _fuzzy_choices() -> tuple[list[str], list[tuple[OtherCommune, ...]]]:
     return keys, values
 
 
-def fuzzy(core: list[str]) -> tuple[OtherCommune, ...]:
+def fuzzy(core: list[str]) -> Match | None:
     """The larger communes whose name is the whole answer typed with a small mistake
-    ("toulous", "bordeau", "marseile"), best first; () when none is close enough."""
+    ("toulous", "bordeau", "marseile"); None when none is close enough, or when the answer is
+    a place of Paris ("monceau" is not Montceau-les-Mines)."""
     text = " ".join(core)
-    if not core or len(core) > 5 or len(text) < 5 or not all(w.isalpha() for w in core):
-        return ()
+    if (not core or len(core) > 5 or len(text) < 5 or not all(w.isalpha() for w in core)
+            or text in _INSIDE):
+        return None
     keys, values = _fuzzy_choices()
     best = process.extractOne(text, keys, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE)
     if best is None:
-        return ()
+        return None
     key, _, i = best
     if _ignored(key):
-        return ()
-    return values[i]
-
-
-def label(found: tuple[OtherCommune, ...]) -> tuple[str, str | None]:
-    """How to name what was understood: ("Lille", "59") for one commune or homonyms of one
-    department; the name alone for homonyms across departments ("Saint-Denis", None); when the
-    names differ (a name and another's short form: "evry"), the first one's, the one typed."""
-    names = {c.nom for c in found}
-    name = found[0].nom if len(names) > 1 else next(iter(names))
-    departments = {c.departement for c in found}
-    return name, departments.pop() if len(departments) == 1 else None
+        return None
+    return Match(values[i], key)

@@ -90,7 +90,8 @@ class Location:
     ("Pierrefitte-sur-Seine"). `department` is the department number behind an `ambiguous`
     department question or an `outside` answer. `fallback` is a whole place usable instead of
     asking (Paris, for "paris"). `others` (for `outside`) are the communes outside the
-    Métropole that the name or postcode typed means, the one to name first ("Lille").
+    Métropole that the name or postcode typed means, and `named` (for a name) how to say it
+    back ("Lille (59)").
     """
 
     kind: str
@@ -106,6 +107,7 @@ class Location:
     distance_km: float | None = None
     score: float | None = None
     others: tuple[OtherCommune, ...] = ()
+    named: str | None = None
 
     @property
     def name(self) -> str | None:
@@ -427,13 +429,13 @@ def _homonym_elsewhere(core: list[str], location: Location) -> Location:
     name, department = france.split_department(core)
     if department is None or department == location.place.departement:
         return location
-    found = france.homonyms_in(name, department)
-    return _outside_name(found, "name") if found else location
+    match = france.homonyms_in(name, department)
+    return _outside_name(match, "name") if match else location
 
 
-def _outside_name(found: tuple[OtherCommune, ...], reason: str) -> Location:
-    name, department = france.label(found)
-    return Location(OUTSIDE, reason, department=department, others=found)
+def _outside_name(match: france.Match, reason: str) -> Location:
+    return Location(OUTSIDE, reason, department=match.department, others=match.communes,
+                    named=match.name)
 
 
 def _outside_by_name(tokens: list[str]) -> Location | None:
@@ -451,13 +453,11 @@ def _outside_by_name(tokens: list[str]) -> Location | None:
     for s, e in spans:
         if all(t in _FILLERS for t in tokens[s:e]):
             continue  # "y", "vers": words around a name, not one
-        found = france.whole(tokens[s:e], tokens[s - 1] if s > 0 else None)
-        if found:
-            return _outside_name(found, "name")
-    found = france.in_sentence(tokens)
-    if found:
-        return _outside_name(found, "name")
-    return None
+        match = france.whole(tokens[s:e], tokens[s - 1] if s > 0 else None)
+        if match:
+            return _outside_name(match, "name")
+    match = france.in_sentence(tokens)
+    return _outside_name(match, "name") if match else None
 
 
 @lru_cache(maxsize=1)

@@ -6,7 +6,6 @@ from functools import lru_cache
 
 import yaml
 
-from bot.geo import france
 from bot.geo.communes import GEO_DIR, former_communes
 from bot.geo.locate import AMBIGUOUS, FOUND, MAX_LISTED, OUTSIDE, Location
 
@@ -78,9 +77,8 @@ def _ambiguous(location: Location, m: dict) -> str:
 def _outside(location: Location, m: dict) -> str:
     if location.reason == "postcode":  # its communes are in location.others, not said
         return m["postcode"].format(postcode=location.postcode)
-    if location.reason in ("name", "fuzzy") and location.others:
-        name, department = france.label(location.others)
-        return m["name"].format(name=f"{name} ({department})" if department else name)
+    if location.named:
+        return m["name"].format(name=location.named)
     if location.reason == "department":
         return m["department"].format(department=location.department)
     return m["point"]  # a shared location (or, defensively, anything else)
