@@ -174,3 +174,28 @@ def test_an_answer_that_rules_options_out_narrows_the_choice():
     assert understand(question, "4", narrowed.remaining).option == 4
     # an option already ruled out is not accepted
     assert understand(question, "un ordinateur", narrowed.remaining).option is None
+
+
+# --- the one reader of choices (bot/choices.py) --------------------------------------------
+
+@pytest.mark.parametrize("question,text,option", [
+    ("equipement", "2e", 2), ("equipement", "2ème", 2), ("equipement", "le deuxième", 2),
+    ("equipement", "n°2", 2), ("equipement", "2️⃣", 2), ("equipement", "la première", 1),
+    ("equipement", "1er", 1), ("usage", "le dernier", 3), ("besoin", "8e", 8),
+    ("equipement", "deux", 3),  # a word of "Les deux", not a rank
+    ("usage", "jamai", 3),  # a typo
+])
+def test_every_way_of_saying_a_rank_answers_a_question(question, text, option):
+    assert understand(GRID.question(question), text).option == option
+
+
+def test_none_and_dont_know_stay_unclear_but_say_so():
+    from bot.choices import DONT_KNOW, NONE
+
+    dont_know = understand(GRID.question("usage"), "je sais pas")
+    assert (dont_know.option, dont_know.reason, dont_know.choice.kind) == (None, "unclear", DONT_KNOW)
+    none = understand(GRID.question("besoin"), "aucun")
+    assert (none.option, none.reason, none.choice.kind) == (None, "unclear", NONE)
+    # a question whose own words say so keeps its option
+    assert understand(GRID.question("equipement"), "aucun").option == 4
+    assert understand(GRID.question("communication"), "je sais pas").option == 3
