@@ -237,3 +237,19 @@ def test_the_sms_variant_of_every_domain_response_is_gsm7():
             assert "\n\n" not in text, name
     assert checked > 0
     assert not not_gsm7, f"SMS variants still in UCS-2 (response: characters): {not_gsm7}"
+
+
+@pytest.mark.parametrize("reply, payload", [
+    ("2e", "/deny"), ("2ème", "/deny"), ("2eme", "/deny"), ("le 2", "/deny"),
+    ("le deuxième", "/deny"), ("la première", "/affirm"), ("1er", "/affirm"),
+    ("le dernier", '/inform{"x":1}'), ("numéro 2", "/deny"), ("٢", "/deny"),
+    ("je prends le 2 merci", "/deny"), ("un smartphnoe", '/inform{"x":1}'),
+    ("aucun", None), ("je sais pas", None), ("4e", None), ("le 2 décembre", None),
+])
+def test_choice_payload_reads_ranks_like_every_question(reply, payload):
+    assert choice_payload(reply, BUTTONS) == payload
+
+
+def test_choice_payload_of_twin_titles_with_one_payload():
+    same = [{"title": "Oui", "payload": "/affirm"}, {"title": "oui !", "payload": "/affirm"}]
+    assert choice_payload("oui", same) == "/affirm"

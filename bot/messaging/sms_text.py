@@ -44,6 +44,8 @@ from dataclasses import dataclass
 
 from unidecode import unidecode
 
+from bot.choices import CHOSEN, UNCLEAR, read_choice
+
 # GSM 03.38 basic character set (the escape 0x1B is not a character of its own).
 GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -297,42 +299,24 @@ def render_with_choices(text: str, buttons: list[dict]) -> str:
     return "\n".join(lines)
 
 
-_NUMBER_REPLY = re.compile(
-    r"^\W*(?:(?:n|no|nr|num|numero|choix|choice|option|reponse|rep|le|la)(?![a-z])\W*)?"
-    r"(\d{1,3})\W*$")
-
-
-def _plain(text: str) -> str:
-    """NFKC, ASCII digits, no combining marks nor format characters, case-folded."""
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(str(unicodedata.digit(ch)) if unicodedata.category(ch) == "Nd" else ch for ch in text)
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] != "M"
-                   and unicodedata.category(ch) != "Cf").casefold()
-
-
-def _key(text: str) -> str:
-    """Letters and digits only: "OUI !" -> "oui", "Un smartphone" -> "unsmartphone"."""
-    return "".join(ch for ch in _plain(to_gsm7(text)) if ch.isalnum())
-
-
 def choice_payload(reply: str, buttons: list[dict]) -> str | None:
     """The payload of the button the reply designates, or None (free words go to the NLU).
 
-    A number designates the button of that rank ("2", " 2 ", "2.", "n°2", "choix 2", "２");
-    otherwise a reply equal to a button title, ignoring case, accents, spaces and
-    punctuation. The rank wins over a title made of digits, since the SMS asks for ranks.
+    Read by `bot.choices` (the reader of every question), whole answers only: a rank ("2",
+    " 2 ", "2.", "n°2", "choix 2", "２", "2️⃣", "le 2", "2e", "le deuxième", "le dernier"), or a
+    reply equal to a button title ignoring case, accents, spaces and punctuation, or with a
+    typo. The rank wins over a title made of digits, since the SMS asks for ranks. "aucun",
+    "je sais pas" and anything else are left to the conversation.
     """
     if not reply or not buttons:
         return None
-    plain = _plain(str(reply)).strip()
-    number = _NUMBER_REPLY.match(plain)
-    if number:
-        rank = int(number.group(1))
-        return buttons[rank - 1].get("payload") if 1 <= rank <= len(buttons) else None
-    key = _key(str(reply))
-    if not key:
-        return None
-    payloads = {button.get("payload") for button in buttons if _key(str(button.get("title") or "")) == key}
-    payloads.discard(None)
-    return payloads.pop() if len(payloads) == 1 else None
+    choice = read_choice(str(reply), [str(button.get("title") or "") for button in buttons],
+                         partial=False)
+    if choice.kind is CHOSEN:
+        return buttons[choice.number - 1].get("payload")
+    if choice.kind is UNCLEAR and choice.how == "several" and choice.candidates:
+        # Two buttons with the same title and the same payload are one choice.
+        payloads = {buttons[number - 1].get("payload") for number in choice.candidates}
+        if len(payloads) == 1 and None not in payloads:
+            return payloads.pop()
+    return None
