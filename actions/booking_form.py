@@ -9,7 +9,6 @@ ask again when nothing was said yet (after an interruption, or a rephrase).
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime
 from typing import Any, Dict, List, Text
 from zoneinfo import ZoneInfo
@@ -27,12 +26,12 @@ from bot.booking import (AlreadyBooked, Booking, BookingError, BookingNotFound, 
 from bot.booking.calendar import say_slot
 from bot.booking.preferences import Preference, read_preference
 from bot.booking.wishes import slots_for_wish
+from bot.choices import read_choice
 from bot.geo import AMBIGUOUS, FOUND, OUTSIDE, UNKNOWN, locate, locate_point
 from bot.geo.messages import ask_where, render as render_location
 from bot.people.first_names import read_first_name
 from bot.places.render import format_phone, place_card
 from bot.places.search import find_places, nearest_bookable_place, takes_bookings
-from bot.text import normalize
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,6 @@ FORM = "booking_form"
 # How the booking conversation ended (slot `booking_outcome`).
 BOOKED, NO_BOOKING, PAUSED = "booked", "no_booking", "paused"
 PARIS = ZoneInfo("Europe/Paris")
-BARE_NUMBER = re.compile(r"^\s*(le |n°|numero |numéro )?\d{1,2}\s*[.)]?\s*$", re.IGNORECASE)
 # Slots of the booking conversation that are forgotten when it ends.
 BOOKING_STATE = ["where", "where_question", "offered_places", "place_pick", "offered_slots",
                  "slot_pick", "booking_retries", "booking_prompted", "moving_booking"]
@@ -57,26 +55,17 @@ def numbers_phrase(count: int) -> str:
 
 
 def pick_number(text: str | None, count: int) -> int | None:
-    """"2", "le 2", "numéro 2", "le deuxième" -> 2, within 1..count."""
-    words = normalize(text).split()
-    ordinals = {"premier": 1, "premiere": 1, "un": 1, "deuxieme": 2, "second": 2, "seconde": 2,
-                "deux": 2, "troisieme": 3, "trois": 3, "quatrieme": 4, "quatre": 4}
-    found = [int(w) for w in words if w.isdigit() and len(w) <= 2]
-    found += [ordinals[w] for w in words if w in ordinals]
-    if len(words) > 6 or len(set(found)) != 1:
-        return None
-    number = found[0]
-    return number if 1 <= number <= count else None
+    """"2", "le 2", "n°2", "2e", "le deuxième", "le dernier" -> the rank, within 1..count
+    (`bot.choices`, the reader of every question); None for anything else."""
+    choice = read_choice(text, count=count)
+    return choice.number if choice.chosen else None
 
 
 def pick_by_name(text: str | None, names: list[str]) -> int | None:
-    """The 1-based index of the only name that the message contains (or is part of)."""
-    words = normalize(text)
-    if len(words) < 4:
-        return None
-    hits = [i for i, name in enumerate(names, 1)
-            if words in normalize(name) or normalize(name) in words]
-    return hits[0] if len(hits) == 1 else None
+    """The 1-based index of the option meant by its rank or its name ("la poste de
+    saint-denis", a typo included); None when unclear, none of them, or not known."""
+    choice = read_choice(text, names)
+    return choice.number if choice.chosen else None
 
 
 def slot_snapshot(slot) -> dict:
@@ -249,7 +238,7 @@ class ValidateBookingForm(FormValidationAction):
                               tracker: Tracker) -> List[EventType]:
         offered = tracker.get_slot("offered_places") or []
         text = (tracker.latest_message or {}).get("text") or ""
-        choice = pick_number(text, len(offered)) or pick_by_name(text, [p["name"] for p in offered])
+        choice = pick_by_name(text, [p["name"] for p in offered])
         if gives_way(tracker, answered=choice is not None):
             return []
         if choice is None:
@@ -274,9 +263,9 @@ class ValidateBookingForm(FormValidationAction):
         place = tracker.get_slot("place_pick") or {}
         text = (tracker.latest_message or {}).get("text") or ""
         wish = read_preference(text, now().date())
-        # "le 2 décembre" is a date, not slot 2: a bare number picks, anything else that says
-        # when is a wish.
-        choice = pick_number(text, len(offered)) if wish.empty or BARE_NUMBER.match(text) else None
+        # "le 2 décembre" is a date, not slot 2: a rank among filler words ("2", "le 2", "je
+        # prends le 2") picks, anything else that says when is a wish.
+        choice = pick_number(text, len(offered))
         if choice is not None:
             wish = Preference()
         if gives_way(tracker, answered=choice is not None or not wish.empty):
