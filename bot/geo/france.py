@@ -17,10 +17,10 @@ A name is recognised
   (`fuzzy`, a score of at least `FUZZY_MIN_SCORE`: "Toulous", "Bordeau", "Marseile").
 
 Never recognised: a name made only of ordinary words ("Placé" is "place", "Rue", "Ville",
-"L'Hôpital", "Le Pas"; for a commune of at least `SHORT_MIN_POPULATION`, "Moulins", "Croix",
-only as the whole answer), and names of places inside the Métropole that other communes also bear
-("Auteuil", "Belleville", "Le Châtelet", "Saint-Germain-des-Prés": quartiers of Paris). For
-those the postcode, asked next, settles it.
+"L'Hôpital", "Le Pas"), except as the whole answer for a commune of at least
+`SHORT_MIN_POPULATION` inhabitants ("Moulins", "Croix"); names of places inside the Métropole
+that other communes also bear ("Auteuil", "Belleville", "Le Châtelet", "Saint-Germain-des-Prés":
+quartiers of Paris). For those the postcode, asked next, settles it.
 
 The index (about 35,000 communes) is built once, on first use; `preload()` builds it ahead.
 """
@@ -48,7 +48,7 @@ _ARTICLES = {"le", "la", "les", "l"}
 _CONTRACTED = {"au": "le", "aux": "les", "du": "le", "des": "les"}
 # Words after which a short form ends: "Charleville|-Mézières" has none, "Brive|-la-Gaillarde".
 _CONNECTORS = {"sur", "sous", "en", "aux", "au", "les", "le", "la", "des", "de", "du", "d", "l",
-               "saint", "sainte", "lez", "les", "et"}
+               "saint", "sainte", "lez", "et"}
 # A name after these words is a place in a sentence: "je vis à Lyon", "près de Lille".
 _CUES = {"a", "au", "aux", "en", "dans", "vers", "sur", "habite", "habites", "habitons",
          "habitez", "habiter", "vis", "vit", "vivons", "vivez", "reside", "resides", "residons",
@@ -59,26 +59,26 @@ _CUE_LINKS = {"de", "d", "du", "des"}  # "près de", "à côté d'", "la banlieu
 # "à la rue", "en ligne", "sur place", "je suis à l'hôpital", "au cours de" say nothing about a
 # commune. A name made of these words (and articles, "de", "sur"...) is never recognised.
 _ORDINARY = set("""
-    a ai aide aider aise allons alors ami amie amis an annee ans apres argent arret attente au aussi
-    autre avance avant avec avenir bain bains bas basse beau beaucoup belle besoin bien bientot
-    blanc blanche bleu bois bon bonne bord bourg bout bus but cafe calme camp campagne camping
-    car carte cave caves centre chambre champ champs change charge chateau chaud chaussee chemin
-    chez ciel cinema cite clair classe clos coin colline commun compte conge cote cotes couleur
-    cour cours court courte croix dame debut demain depart dessous dessus devant droit droite
-    eau eaux ecole eglise emploi encore enfant enfants est etang ete etoile face faim fait
-    famille fer ferme fete feu fille fils fin fleur fleurs fond fontaine force foret forme fort
-    fosse fosses four foyer frais franc francs froid gare garde gauche general grand grande
-    gros guichet halle haut haute herbe heure heures hier hiver hopital hotel ici ile iles jardin
-    jour jours lac ligne lieu lit loge loin long longue lune madame mai mail main maire mairie
-    mais maison maisons mal marche marches mare mari mars mas matin mer mere merci midi milieu
-    mode moins monde mont montagne moulin moulins moyen mur murs neuf neuve noir noire nord nuit
-    ouest paix pardon parent parents parc part pas passe pays pere personne petit petite peu
-    pied pin pins place plage plaine plan plus poste pont port porte pre pres
+    a ai aide aider aise allons alors ami amie amis an annee ans apres argent arret attente au
+    aussi autre avance avant avec avenir bain bains bas basse beau beaucoup belle besoin bien
+    bientot blanc blanche bleu bois bon bonne bord bourg bout bus but cafe calme camp campagne
+    camping car carte cave caves centre chambre champ champs change charge chateau chaud
+    chaussee chemin chez ciel cinema cite clair classe clos coin colline commun compte conge
+    cote cotes couleur cour cours court courte croix dame debut demain depart dessous dessus
+    devant droit droite eau eaux ecole eglise emploi encore enfant enfants est etang ete etoile
+    face faim fait famille fer ferme fete feu fille fils fin fleur fleurs fond fontaine force
+    foret forme fort fosse fosses four foyer frais franc francs froid gare garde gauche general
+    grand grande gros guichet halle haut haute herbe heure heures hier hiver hopital hotel ici
+    ile iles jardin jour jours lac ligne lieu lit loge loin long longue lune madame mai mail
+    main maire mairie mais maison maisons mal marche marches mare mari mars mas matin mer mere
+    merci midi milieu mode moins monde mont montagne moulin moulins moyen mur murs neuf neuve
+    noir noire nord nuit ouest paix pardon parent parents parc part pas passe pays pere personne
+    petit petite peu pied pin pins place plage plaine plan plus poste pont port porte pre pres
     prix puits quartier rapide region retard retraite reunion rien rive riviere roche roches
-    rose roses rouge route rue sable sables saint sainte salle salut sans semaine seul seule simple
-    soir soleil source sources sud table taille tard temps terre titre tot tour tout toute
-    train travail tres trou val vallee vent vert verte vie vieux vigne vignes village ville
-    vite voie vrai vue vers y
+    rose roses rouge route rue sable sables saint sainte salle salut sans semaine seul seule
+    simple soir soleil source sources sud table taille tard temps terre titre tot tour tout
+    toute train travail tres trou val vallee vent vert verte vie vieux vigne vignes village
+    ville vite voie vrai vue vers y
 """.split())
 # Places inside the Métropole that other communes are named after: quartiers and landmarks of
 # Paris. A person who names them is asked for the postcode, never told they are outside.
