@@ -3,18 +3,17 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import yaml
-
 from bot.config import retention_months
 from bot.diagnostic.grid import Question, _options
 from bot.paths import DATA_DIR
+from bot.yaml_data import load_yaml
 
 MESSAGES_PATH = DATA_DIR / "messages.yml"
 
 
 @lru_cache(maxsize=1)
 def _load() -> dict:
-    return yaml.safe_load(MESSAGES_PATH.read_text(encoding="utf-8"))
+    return load_yaml(MESSAGES_PATH)
 
 
 def text(name: str, /, **values) -> str:

@@ -31,6 +31,7 @@ from bot.booking.calendar import WEEKDAYS_FR, aware, now_paris, to_db
 from bot.db.models import Agenda, AgendaHours, Booking as BookingRow, Closure, Place, utcnow
 from bot.db.session import get_engine, session_scope
 from bot.paths import DATA_DIR
+from bot.yaml_data import YamlDataError, load_yaml
 
 DEFAULT_PARTNERS_FILE = DATA_DIR / "partners" / "demo.yml"
 KINDS = {"individual": "individual", "individuel": "individual", "collective": "collective",
@@ -321,7 +322,9 @@ def read_partners_file(path: Path | str) -> list:
     if not path.exists():
         raise PartnersFileError(path, [f"{path}: no such file"])
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path)
+    except YamlDataError as error:
+        raise PartnersFileError(path, [str(error)]) from None
     except UnicodeDecodeError:
         raise PartnersFileError(path, [f"{path}: is not UTF-8 text"]) from None
     except OSError as error:

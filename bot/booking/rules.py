@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bot.paths import DATA_DIR
+from bot.yaml_data import load_yaml
 
 BOOKING_RULES_PATH = DATA_DIR / "booking.yml"
 PARIS = ZoneInfo("Europe/Paris")
@@ -86,7 +87,7 @@ def parse_rules(raw: dict, path: Path = BOOKING_RULES_PATH) -> BookingRules:
 def booking_rules() -> BookingRules:
     """The rules of data/booking.yml (read once per process)."""
     try:
-        raw = yaml.safe_load(BOOKING_RULES_PATH.read_text(encoding="utf-8"))
+        raw = load_yaml(BOOKING_RULES_PATH)
     except (OSError, yaml.YAMLError) as error:
         raise BookingRulesError(f"{BOOKING_RULES_PATH}: cannot be read: {error}") from None
     return parse_rules(raw or {}, BOOKING_RULES_PATH)

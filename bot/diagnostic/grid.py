@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from bot.paths import DATA_DIR
+from bot.yaml_data import load_yaml
 
 DEFAULT_GRID_PATH = DATA_DIR / "diagnostic.yml"
 
@@ -238,7 +239,7 @@ def load_grid(path: str | Path | None = None) -> Grid:
 
 def _read(path: Path) -> Grid:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path)
     except (OSError, yaml.YAMLError) as error:
         raise GridError(f"diagnostic grid {path}: cannot read it ({error})") from error
     return parse_grid(raw)

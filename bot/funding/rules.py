@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from bot.paths import DATA_DIR
+from bot.yaml_data import YamlDataError, load_yaml
 
 FUNDING_RULES_PATH = DATA_DIR / "funding.yml"
 RULES_ENV = "NPT_FUNDING_RULES"  # another rules file (tests, a trial); default data/funding.yml
@@ -81,7 +82,9 @@ def parse_rules(raw, path: Path = FUNDING_RULES_PATH) -> dict[int, YearRule]:
 def load_rules(path: Path | str = FUNDING_RULES_PATH) -> dict[int, YearRule]:
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path)
+    except YamlDataError as error:
+        raise FundingRulesError(str(error)) from None
     except OSError as error:
         raise FundingRulesError(f"{path}: cannot be read ({error.strerror or error})") from None
     except yaml.YAMLError as error:

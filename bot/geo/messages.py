@@ -4,10 +4,9 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 
-import yaml
-
 from bot.geo.communes import GEO_DIR, former_communes
 from bot.geo.locate import AMBIGUOUS, FOUND, MAX_LISTED, OUTSIDE, Location
+from bot.yaml_data import load_yaml
 
 MESSAGES_PATH = GEO_DIR / "messages.yml"
 _MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
@@ -18,7 +17,7 @@ _SOME_MAX = 6
 
 @lru_cache(maxsize=1)
 def _messages() -> dict:
-    return yaml.safe_load(MESSAGES_PATH.read_text(encoding="utf-8"))
+    return load_yaml(MESSAGES_PATH)
 
 
 def ask_where() -> str:
