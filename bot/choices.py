@@ -18,11 +18,12 @@ everywhere.
    A number outside 1..count is `OUT_OF_RANGE`; two different numbers ("1 ou 2") are
    `UNCLEAR`. Any other word around the number ("j'ai 2 enfants", "le 2 décembre", "pas le 2")
    means the message is not a rank;
-4. (with `partial`, the default) the option's own words found in the message, as whole words:
-   the longest phrase decides, a tie is `UNCLEAR`; phrases that rule an option out
-   (`excludes`, "pas d'ordi") leave the others (`NARROWED`, or the only one left); or the
-   message found in one title only ("la poste de saint-denis" for "France services La Poste
-   de Saint-Denis");
+4. (with `partial`, the default) the option's own words (and its title) found in the message,
+   as whole words: the phrase of the most words decides, a tie is `UNCLEAR` ("un portable ou
+   un ordi"); phrases that rule an option out
+   (`excludes`, "pas d'ordi") leave the others (`NARROWED`, or the only one left); or every
+   meaningful word of the message found in one title only, in any order, typos included ("la
+   poste de st denis", "le bus", "mediateque pierefite" for "Médiathèque de Pierrefitte");
 5. the person means none of the options ("aucun", "aucune", "rien", "ni l'un ni l'autre",
    "autre chose"): `NONE`; or does not know ("je sais pas", "jsp", "je ne sais pas", "sais
    pas", "aucune idée"): `DONT_KNOW`. An option whose own words say so wins ("aucun" is option
@@ -33,6 +34,10 @@ everywhere.
 
 Callers answer from the kind: a number to act on, or a kind reply (`NONE`: offer something
 else; `DONT_KNOW`: reassure and explain; `OUT_OF_RANGE`: say which numbers exist).
+
+`said_number(text, count)` is step 3 alone, without a range (an arrondissement "le 13e", a
+candidate commune); `ORDINALS` the ordinal words 1 to 20; `means_none` / `means_dont_know`
+step 5 alone.
 """
 from __future__ import annotations
 
@@ -126,7 +131,7 @@ FILLER = frozenset({
     "mets", "alors", "euh", "heu", "bah", "ben", "donc", "svp", "stp", "s", "il", "vous",
     "plait", "merci", "beaucoup", "voila", "oui", "bon", "ok", "okay", "d", "accord", "celui",
     "celle", "ci", "pour", "moi", "ou", "et", "va", "lieu", "endroit", "creneau", "rdv",
-    "rendez", "horaire", "bien", "sur", "ce", "sera", "numeros",
+    "rendez", "horaire", "bien", "sur", "ce", "numeros",
 })
 # Words that make a number word a rank: "le deux", "numéro trois" (not "les deux": both).
 _ARTICLES = frozenset({"le", "la", "l", "numero", "num", "n", "no", "choix", "reponse", "option"})
@@ -178,7 +183,7 @@ def _fuzzy_ordinal(token: str) -> int | None:
 
 @dataclass(frozen=True)
 class _Said:
-    numbers: frozenset[int]  # 0 stands for "the last one" when count is unknown
+    numbers: frozenset[int]
     how: str
 
 

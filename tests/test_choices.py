@@ -240,3 +240,34 @@ def test_none_and_dont_know_on_their_own():
     assert means_none("ni l'un ni l'autre") and means_none("autre chose")
     assert not means_none("j'en sais rien") and means_dont_know("j'en sais rien")
     assert means_dont_know("jsp") and not means_dont_know("le 2")
+
+
+# --- the questions of the booking read by the same reader ----------------------------------
+
+@pytest.mark.parametrize("text,number", [
+    ("2e", 2), ("2ème", 2), ("le deuxième", 2), ("n°2", 2), ("2️⃣", 2), ("le dernier", 3),
+    ("je prends le 2 merci", 2), ("la poste de saint-denis", 1), ("le bus", 2),
+    ("4", None), ("aucun", None), ("je sais pas", None), ("Au revoir et bonne journée", None),
+])
+def test_a_place_is_picked_like_any_choice(text, number):
+    from actions.booking_form import pick_by_name
+
+    assert pick_by_name(text, PLACES) == number
+
+
+@pytest.mark.parametrize("text,number", [
+    ("2", 2), ("2e", 2), ("le 3", 3), ("la dernière", 3), ("le premier", 1), ("je prends le 2", 2),
+    ("le 2 décembre", None), ("pas le 2", None), ("plutôt le matin", None), ("5", None),
+])
+def test_a_slot_is_picked_by_its_rank_only(text, number):
+    from actions.booking_form import pick_number
+
+    assert pick_number(text, 3) == number
+
+
+@pytest.mark.parametrize("text,action", [("1", 1), ("2e", 2), ("le dernier", 3), ("rien", 3),
+                                         ("je veux déplacer", 2), ("annuler le rdv", 1)])
+def test_what_to_do_with_a_booking(text, action):
+    from actions.manage_booking import wanted_action
+
+    assert wanted_action(text) == action
