@@ -50,12 +50,18 @@ def place_pk(url: str, place_id: str) -> int:
 
 
 def past_booking(url: str, place: int, person: str, first_name: str, days_ago: int):
-    """A booking made `days_ago` + 2 days ago for an appointment `days_ago` days ago."""
-    then = now_paris() - timedelta(days=days_ago + 2)
-    slot = free_slots(place, then, limit=1, url=url)[0]
-    return book(person_key=person, sender_id=f"+3361200{len(person):04d}", channel="twilio_sms",
-                place_pk=place, start=slot.start, first_name=first_name, diagnosis=DIAGNOSIS,
-                now=then, url=url)
+    """A booking made 2 days before an appointment that began about `days_ago` days ago (the
+    first free slot from then that has already begun: earlier tests of the module take slots,
+    and on a weekend the next free one may be in the future)."""
+    for back in range(days_ago, days_ago + 30):
+        then = now_paris() - timedelta(days=back + 2)
+        slots = [s for s in free_slots(place, then, limit=20, url=url)
+                 if s.start < now_paris() - timedelta(hours=1)]
+        if slots:
+            return book(person_key=person, sender_id=f"+3361200{len(person):04d}",
+                        channel="twilio_sms", place_pk=place, start=slots[0].start,
+                        first_name=first_name, diagnosis=DIAGNOSIS, now=then, url=url)
+    raise AssertionError(f"no free slot in the past at place {place}")
 
 
 def upcoming_booking(url: str, place: int, person: str, first_name: str):
@@ -131,9 +137,25 @@ class FromAddress(requests.adapters.HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
 
 
+# Each test logs in from its own loopback address (127.0.1.N), as another computer would:
+# the wrong passwords of one test (counted per address, 20 in all refuse it) never refuse
+# the logins of the next one.
+_SOURCE = {"address": None}
+_TEST_NUMBER = iter(range(1, 10_000))
+
+
+@pytest.fixture(autouse=True)
+def own_source_address():
+    number = next(_TEST_NUMBER)
+    _SOURCE["address"] = f"127.0.{1 + number // 250}.{1 + number % 250}"
+    yield
+    _SOURCE["address"] = None
+
+
 def login(site, email: str, password: str = PASSWORD, *, source: str | None = None,
           headers: dict | None = None) -> requests.Session:
     browser = requests.Session()
+    source = source or _SOURCE["address"]
     if source:
         browser.mount("http://", FromAddress(source))
     page = browser.get(site.root + "/backoffice/login")
