@@ -829,3 +829,21 @@ def test_every_message_of_the_file_is_said_somewhere():
 
 
 # (The copied data is checked against the originals in tests/test_shared_copies.py.)
+
+
+@pytest.mark.parametrize("answer, expected", [
+    ("2", 2), ("le 2", 2), ("2e", 2), ("2ème", 2), ("n°2", 2), ("la deuxième", 2),
+    ("deuxieme", 2), ("2️⃣", 2), ("le premier", 1), ("1er", 1), ("je prends le 2 merci", 2),
+])
+def test_every_way_of_naming_a_listed_commune_picks_it(answer, expected):
+    """The same reader of choices as every other question (bot.choices)."""
+    asked = locate("neuilly")
+    assert asked.kind == AMBIGUOUS and len(asked.candidates) >= 2
+    picked = locate(answer, previous=asked)
+    assert picked.kind == FOUND and picked.name == asked.candidates[expected - 1].nom
+
+
+@pytest.mark.parametrize("answer", ["aucun", "aucune", "je sais pas"])
+def test_none_of_the_listed_communes_is_not_a_place(answer):
+    asked = locate("neuilly")
+    assert locate(answer, previous=asked).kind != OUTSIDE

@@ -48,6 +48,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+from bot.choices import ORDINALS as _ORDINALS, means_dont_know, means_none, said_number
 from bot.geo import france
 from bot.geo.communes import (
     PARIS_INSEE, WHOLE_DEPARTMENTS, Arrondissement, FormerCommune, OtherCommune, Place,
@@ -184,13 +185,6 @@ _STREET_WORDS = {"rue", "avenue", "av", "ave", "bd", "boulevard", "bld", "allee"
 _YES = {"oui", "ouais", "ouai", "yes", "exact", "exactement", "voila", "c est ca", "tout a fait",
         "oui c est ca", "d accord", "ok", "oui oui", "bien sur", "absolument", "oui merci",
         "c est bien ca", "c est exact", "affirmatif", "oki", "yep"}
-_ORDINALS = {
-    "premier": 1, "premiere": 1, "deuxieme": 2, "second": 2, "seconde": 2, "troisieme": 3,
-    "quatrieme": 4, "cinquieme": 5, "sixieme": 6, "septieme": 7, "huitieme": 8, "neuvieme": 9,
-    "dixieme": 10, "onzieme": 11, "douzieme": 12, "treizieme": 13, "quatorzieme": 14,
-    "quinzieme": 15, "seizieme": 16, "dix septieme": 17, "dix huitieme": 18,
-    "dix neuvieme": 19, "vingtieme": 20,
-}
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9,
           "x": 10, "xi": 11, "xii": 12, "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16, "xvii": 17,
           "xviii": 18, "xix": 19, "xx": 20}
@@ -358,6 +352,9 @@ def _locate(text: str | None) -> Location:
     words = normalize(text)
     if not words:
         return _unknown("empty")
+    if means_none(text) or means_dont_know(text):
+        # "aucun", "je sais pas": no place (even though Aucun is a commune, in the 65).
+        return _unknown("none")
     words = _GLUED_PARIS.sub(r"paris \1", words)  # "paris13"
     tokens = _unglue([_CANON.get(t, t) for t in words.split()])
     joined = " ".join(tokens)
@@ -767,13 +764,9 @@ def _choose(text: str | None, previous: Location) -> Location | None:
         if len(candidates) == 1:
             return _found(candidates[0], "choice", postcode=previous.postcode)
         return None
-    number = None
-    plain = re.fullmatch(r"(?:(?:le|la|n|numero|choix|reponse) )*([0-9]{1,2})(?: ?" + _SUFFIX
-                         + r")?", words)
-    if plain:
-        number = int(plain.group(1))
-    elif core_text in _ORDINALS or words in _ORDINALS:
-        number = _ORDINALS.get(core_text) or _ORDINALS.get(words)
+    # "2", "le 2", "2e", "n°2", "la deuxième", "le dernier", "je prends le 2 merci": the one
+    # reader of choices (bot.choices); no range check here ("5" among three asks again).
+    number = said_number(text, 20 if previous.reason == "paris" else len(candidates))
     if number is not None:
         if previous.reason == "paris":
             found = arrondissement(number)
