@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
-from typing import Coroutine
+from typing import Awaitable, Callable, Coroutine
+
+log = logging.getLogger(__name__)
 
 
 def retry_delays_from_env() -> tuple[float, ...]:
@@ -27,3 +30,16 @@ class BackgroundTasks:
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def every(self, seconds: float, work: Callable[[], Awaitable[object]], what: str) -> None:
+        """Run `work` every `seconds` for as long as the server runs; a failed round is
+        logged and the next one comes all the same."""
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(seconds)
+                try:
+                    await work()
+                except Exception:
+                    log.exception("%s failed", what)
+
+        self.spawn(loop())

@@ -272,7 +272,10 @@ class TelegramInput(InputChannel):
                 return
             self.bot = self.settings.make_bot()  # its HTTP client lives in this loop
             await self._recover(on_new_message)
-            self.background.spawn(self._sweep(on_new_message))
+            # Now and then, messages left behind by a process that stopped are taken up.
+            self.background.every(SWEEP_SECONDS, lambda: self._recover(on_new_message,
+                                                                       STALE_SECONDS),
+                                  "Telegram recovery round")
 
         @hook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -327,15 +330,6 @@ class TelegramInput(InputChannel):
                 continue
             self.background.spawn(self._process(stored.id, update, on_new_message,
                                                 stale_after=STALE_SECONDS))
-
-    async def _sweep(self, on_new_message) -> None:
-        """Now and then, updates left behind by a process that stopped are taken up."""
-        while True:
-            await asyncio.sleep(SWEEP_SECONDS)
-            try:
-                await self._recover(on_new_message, STALE_SECONDS)
-            except Exception:
-                log.exception("Telegram recovery round failed")
 
     async def _process(self, row_id: int, update, on_new_message,
                        stale_after: float | None = None) -> None:

@@ -320,15 +320,6 @@ class TwilioSmsInput(InputChannel):
             self.background.spawn(self._process(record.id, record.phone, record.body or "",
                                                 on_new_message, stale_after=STALE_SECONDS))
 
-    async def _sweep(self, on_new_message) -> None:
-        """Now and then, messages left behind by a process that stopped are taken up."""
-        while True:
-            await asyncio.sleep(SWEEP_SECONDS)
-            try:
-                await self._recover(on_new_message, STALE_SECONDS)
-            except Exception:
-                log.exception("SMS recovery round failed")
-
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         from bot.messaging.sms_store import record_inbound, update_delivery
 
@@ -344,7 +335,10 @@ class TwilioSmsInput(InputChannel):
             if self.sender is None:
                 return
             await self._recover(on_new_message, 0)
-            self.background.spawn(self._sweep(on_new_message))
+            # Now and then, messages left behind by a process that stopped are taken up.
+            self.background.every(SWEEP_SECONDS, lambda: self._recover(on_new_message,
+                                                                       STALE_SECONDS),
+                                  "SMS recovery round")
 
         @hook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
