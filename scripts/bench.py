@@ -1,6 +1,8 @@
 """`make bench`: measures the assistant on this machine and writes var/bench/bench.json.
 
-- NLU: intent accuracy and macro-F1 on tests/nlu/heldout.yml (never trained on).
+- NLU: intent accuracy and macro-F1 on tests/nlu/heldout.yml (never trained on), and beside
+  them the same figures in 3-fold cross-validation on the training data (scripts/nlu_cv.py:
+  reused from var/bench/nlu_cv.json when measured on the present data, else run again).
 - Training time of our model (trained from scratch into a temporary folder) and of a plain Rasa
   baseline (a minimal greet/mood bot with our config.yml and no custom action).
 - REST turn latency (p50, p95) and throughput at 1, 10 and 50 concurrent conversations, closed
@@ -286,6 +288,11 @@ def main() -> int:
         print("Evaluating NLU on the held-out set...", flush=True)
         report["nlu_heldout"] = nlu_quality(model, work)
 
+        print("NLU cross-validation on the training data (3 folds)...", flush=True)
+        from scripts.nlu_cv import current_or_run
+        report["nlu_cv"] = {key: value for key, value in current_or_run().items()
+                            if key not in ("errors", "fingerprint")}
+
         print("Load on our assistant (REST)...", flush=True)
         env = {"NPT_DATABASE_URL": f"sqlite:///{work / 'npt.db'}",
                "NPT_TRACKER_DATABASE_URL": f"sqlite:///{work / 'tracker.db'}",
@@ -343,8 +350,14 @@ def measure_baseline(baseline: Path, port: int, work: Path) -> tuple[list[dict],
 
 def print_table(report: dict) -> None:
     nlu = report["nlu_heldout"]
-    print(f"\nNLU held-out ({nlu['examples']} examples): accuracy {nlu['accuracy']:.3f}, "
-          f"macro-F1 {nlu['macro_f1']:.3f}; weakest: {nlu['worst_intents']}")
+    cv = report["nlu_cv"]
+    print(f"\n{'NLU':<36}{'examples':>9}{'accuracy':>10}{'macro-F1':>10}")
+    print(f"{'held-out (tests/nlu/heldout.yml)':<36}{nlu['examples']:>9}{nlu['accuracy']:>10.3f}"
+          f"{nlu['macro_f1']:>10.3f}")
+    print(f"{str(cv['folds']) + '-fold cross-validation (training)':<36}{cv['examples']:>9}"
+          f"{cv['accuracy']:>10.3f}{cv['macro_f1']:>10.3f}")
+    print(f"weakest held-out: {nlu['worst_intents']}")
+    print(f"weakest in cross-validation: {cv['worst_intents'][:3]}")
     print(f"Training: ours {report['training_s']} s, baseline {report['baseline_training_s']} s")
     print(f"\n{'bot':<10}{'conc.':>6}{'turns':>7}{'p50 ms':>9}{'p95 ms':>9}{'msg/s':>8}")
     for bot in ("ours", "baseline"):

@@ -7,11 +7,14 @@ kept) and evaluated on the fold with `rasa test nlu`; the predictions of the fol
 and scored like `rasa test nlu` scores the held-out set (scikit-learn's report).
 
 Prints the accuracy, the macro-F1, the weakest intents and the most frequent confusions, and
-writes them to var/bench/nlu_cv.json. `scripts/bench.py` reports the same figures.
+writes them to var/bench/nlu_cv.json with a fingerprint of the training data and configuration:
+`scripts/bench.py` reports these figures, and runs the cross-validation again only when the
+fingerprint no longer matches.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -28,6 +31,16 @@ ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": 
 OUT = PROJECT_DIR / "var" / "bench" / "nlu_cv.json"
 FOLDS = 3
 SEED = 42
+
+
+def fingerprint(data_dir: Path | None = None) -> str:
+    """SHA-256 of what the cross-validation depends on: config.yml, the NLU training files and
+    the locked versions of Rasa and its dependencies."""
+    digest = hashlib.sha256()
+    for path in [PROJECT_DIR / "config.yml", PROJECT_DIR / "requirements.lock",
+                 *sorted((data_dir or PROJECT_DIR / "data" / "nlu").glob("*.yml"))]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def run(command: list[str]) -> None:
@@ -95,6 +108,7 @@ def score(rows: list[tuple[str, str, str]]) -> dict:
 
 def cross_validate(folds: int = FOLDS, seed: int = SEED, data_dir: Path | None = None) -> dict:
     data_dir = data_dir or PROJECT_DIR / "data" / "nlu"
+    data_fingerprint = fingerprint(data_dir)
     work = Path(tempfile.mkdtemp(prefix="npt-nlu-cv-"))
     started = time.perf_counter()
     try:
@@ -111,8 +125,28 @@ def cross_validate(folds: int = FOLDS, seed: int = SEED, data_dir: Path | None =
             rows += predictions(out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    result = {"folds": folds, "seed": seed, **score(rows),
+    result = {"folds": folds, "seed": seed, "fingerprint": data_fingerprint, **score(rows),
               "duration_s": round(time.perf_counter() - started, 1)}
+    return result
+
+
+def write(result: dict) -> None:
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+def current_or_run() -> dict:
+    """The figures of var/bench/nlu_cv.json when they were measured on the present training data
+    and configuration with the default folds and seed; otherwise a new cross-validation."""
+    try:
+        result = json.loads(OUT.read_text())
+        if (result.get("fingerprint") == fingerprint() and result.get("folds") == FOLDS
+                and result.get("seed") == SEED):
+            return result
+    except (OSError, ValueError):
+        pass
+    result = cross_validate()
+    write(result)
     return result
 
 
@@ -122,8 +156,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args()
     result = cross_validate(args.folds, args.seed)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    write(result)
     print(f"\nNLU {result['folds']}-fold cross-validation ({result['examples']} examples, "
           f"seed {result['seed']}): accuracy {result['accuracy']:.3f}, "
           f"macro-F1 {result['macro_f1']:.3f}")
