@@ -21,7 +21,7 @@ from bot.diagnostic import Question, exact_option, load_grid, next_question, und
 from bot.people import record_consent
 from actions.interruptions import (COMMANDS, INTERRUPTIONS, MIN_CONFIDENCE,  # noqa: F401
                                    OVERRIDE_CONFIDENCE, OVERRIDING, REPHRASES, count_unclear,
-                                   is_filler)
+                                   is_clear_goodbye, is_filler)
 from actions.interruptions import answering as answering_form
 from bot.text import mostly_latin, normalize
 
@@ -77,7 +77,8 @@ class ValidateDiagnosticForm(FormValidationAction):
             # A message with no words (emoji, punctuation) or in another alphabet never
             # interrupts: the question is asked again.
             interrupting = (bool(words) and mostly_latin(text) and not is_filler(text)
-                            and intent in INTERRUPTIONS and confidence >= MIN_CONFIDENCE)
+                            and intent in INTERRUPTIONS and confidence >= MIN_CONFIDENCE
+                            and (intent != "goodbye" or is_clear_goodbye(text)))
             # STOP and SUPPRIMER win over an answer, unless the whole message is exactly one of
             # the options ("non", "2"): "non, stop" stops, "arrêtez de m'écrire" stops.
             overriding = (interrupting and intent in OVERRIDING

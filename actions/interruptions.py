@@ -6,6 +6,8 @@ answer and the NLU is sure enough it is something else, or when it is a command.
 """
 from __future__ import annotations
 
+import re
+
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -40,6 +42,21 @@ OVERRIDING = {"stop", "delete_my_data"}
 OVERRIDE_CONFIDENCE = 0.8
 # An answer not understood is rephrased this many times; the next one offers a person.
 REPHRASES = 2
+
+
+# Mid-question, a goodbye must be said clearly to end the questions (the NLU also reads "il
+# fait beau aujourd'hui" as one): one of these words or phrases, in the message.
+GOODBYE_WORDS = re.compile(
+    r"\b(au ?revoir|aurevoir|a plus|a \+|a\+|a plus tard|a tout a l heure|a bientot|a demain|"
+    r"bonne (journee|soiree|nuit|fin de journee|apres midi|continuation)|bye|byebye|bye bye|"
+    r"salut|ciao|tchao|tchoa|adieu|je m en vais|je dois partir|je pars|j y vais|je vous laisse|"
+    r"on arrete la|ca suffit|plus tard|une autre fois|a la prochaine|good ?bye|see you|"
+    r"bslm|bsr|bonsoir)\b")
+
+
+def is_clear_goodbye(text: str | None) -> bool:
+    """"au revoir", "à plus tard", "bonne journée", "je dois partir"..."""
+    return bool(GOODBYE_WORDS.search(normalize(text or "")))
 
 
 def is_filler(text: str | None) -> bool:
@@ -86,7 +103,8 @@ def interrupting(tracker: Tracker) -> bool:
     text = (tracker.latest_message or {}).get("text") or ""
     intent, confidence = latest_intent(tracker)
     return (bool(normalize(text)) and mostly_latin(text) and not is_filler(text)
-            and intent in INTERRUPTIONS and confidence >= MIN_CONFIDENCE)
+            and intent in INTERRUPTIONS and confidence >= MIN_CONFIDENCE
+            and (intent != "goodbye" or is_clear_goodbye(text)))
 
 
 def gives_way(tracker: Tracker, answered: bool, exact_answer: bool = False) -> bool:

@@ -478,6 +478,18 @@ async def test_fillers_and_thanks_mid_question_neither_end_nor_count(text, inten
     assert sent == []
 
 
+async def test_words_the_nlu_mistakes_for_a_goodbye_do_not_end_the_questions():
+    """"il fait beau aujourd'hui" reads as goodbye to the NLU ("bonne journée"): without a
+    clear goodbye word it is an answer not understood."""
+    events, _ = await validate(answer_tracker(
+        "il fait beau aujourd'hui", "information", "goodbye", 0.998,
+        **answered_before("information")))
+
+    assert slot_values(events) == {
+        "information": None, "diagnostic_retries": 1, "requested_slot": "information"
+    }
+
+
 async def test_a_clear_goodbye_mid_question_pauses_the_questions():
     events, sent = await validate(answer_tracker(
         "au revoir à plus tard", "information", "goodbye", 0.95,
