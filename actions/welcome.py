@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import answers_of
@@ -40,7 +40,9 @@ class ActionWelcome(Action):
             dispatcher.utter_message(text=messages.text("welcome_back"))
         else:
             dispatcher.utter_message(response="utter_welcome")
-        return [SlotSet("booking_outcome", None)]
+        # `booking_outcome` is left as it is: the rule that called this action goes on by it
+        # (data/rules/outside_diagnostic.yml); the booking form sets it again when it ends.
+        return []
 
 
 class ActionAfterBooking(Action):
@@ -62,4 +64,4 @@ class ActionAfterPlace(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         dispatcher.utter_message(text=messages.text("after_place"))
-        return [SlotSet("booking_outcome", None)]
+        return []

@@ -875,7 +875,7 @@ async def test_welcome_says_hello_or_resumes_what_was_paused():
     paused = plain(slots_with(None, booking_outcome="paused", diagnosis=DIAGNOSIS))
     events, sent = await run(ActionWelcome(), paused)
     assert texts(sent) == [messages.text("welcome_back")]
-    assert slot_values(events) == {"booking_outcome": None}
+    assert events == []  # the rule goes on by the slot; the booking form sets it again
 
 
 async def test_goodbye_while_booking_keeps_the_result_for_the_next_hello():
