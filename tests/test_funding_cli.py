@@ -12,7 +12,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from bot.booking import calendar
+from bot import clock
 from bot.funding import audit_events, mark_accompanied, year_summary
 from bot.funding.commands import add_ledger_commands
 from tests.test_booking import BOBIGNY, PARIS_12, place_pk, prepare
@@ -42,7 +42,7 @@ def assert_one_line_error(code: int, out: str, err: str, *fragments: str) -> Non
 @pytest.fixture
 def cli(database, tmp_path, monkeypatch) -> str:
     monkeypatch.setenv("NPT_FUNDING_RULES", write_rules(tmp_path, SMALL_RULES))
-    monkeypatch.setattr(calendar, "clock", lambda: TODAY)
+    monkeypatch.setattr(clock, "utc_now", lambda: TODAY)
     prepare(database)
     return database
 
@@ -145,7 +145,7 @@ def test_merge_validate_recompute(cli, capsys, tmp_path, monkeypatch):
 
 
 def test_a_database_not_migrated_is_one_line_too(capsys, tmp_path, monkeypatch):
-    monkeypatch.setattr(calendar, "clock", lambda: TODAY)
+    monkeypatch.setattr(clock, "utc_now", lambda: TODAY)
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     assert_one_line_error(*run(capsys, "funding", "mark", "1", "--absent", "--url", url),
                           "the database is not ready", "npt db upgrade")

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from bot.booking import calendar
+from bot import clock
 from bot.db.models import FundingAdjustment, FundingEntry, ReferralEvent
 from bot.db.session import get_engine, session_scope, upgrade
 from bot.funding import (Actor, audit_events, mark_absent, mark_accompanied, merge_persons,
@@ -40,7 +40,7 @@ def ledger_url(request, tmp_path, monkeypatch):
     monkeypatch.setenv("NPT_FUNDING_RULES", write_rules(tmp_path, rules(CAP)))
     ticks = itertools.count()
     start = datetime(2026, 12, 10, 11, 0, tzinfo=timezone.utc)
-    monkeypatch.setattr(calendar, "clock", lambda: start + timedelta(milliseconds=next(ticks)))
+    monkeypatch.setattr(clock, "utc_now", lambda: start + timedelta(milliseconds=next(ticks)))
     upgrade(url)
     prepare(url)
     yield url

@@ -25,9 +25,9 @@ DEMO = yaml.safe_load(DEFAULT_PARTNERS_FILE.read_text(encoding="utf-8"))
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch):
     """The commands take "now" from the clock: fixed, so that these tests never age."""
-    from bot.booking import calendar
+    from bot import clock
 
-    monkeypatch.setattr(calendar, "clock", lambda: NOW)
+    monkeypatch.setattr(clock, "utc_now", lambda: NOW)
 
 
 @pytest.fixture
