@@ -23,9 +23,9 @@ from actions.interruptions import answering, count_unclear, gives_way, is_filler
 from bot import messages
 from bot.booking import (AlreadyBooked, Booking, BookingError, BookingNotFound, book, bookable,
                          free_slots, move)
-from bot.booking.calendar import say_slot
 from bot.booking.preferences import Preference, read_preference
 from bot.booking.wishes import slots_for_wish
+from bot.clock import say_slot
 from bot.choices import read_choice
 from bot.geo import AMBIGUOUS, FOUND, OUTSIDE, UNKNOWN, locate, locate_point
 from bot.geo.messages import ask_where, render as render_location

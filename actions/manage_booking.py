@@ -20,7 +20,7 @@ from actions.common import off_loop, person_key_of
 from actions.interruptions import answering, count_unclear, gives_way
 from bot import messages
 from bot.booking import BookingError, active_bookings, cancel
-from bot.booking.calendar import say_slot
+from bot.clock import say_slot
 from bot.text import normalize
 
 log = logging.getLogger(__name__)

@@ -21,8 +21,8 @@ import requests.adapters
 from sqlalchemy import select, text
 
 from bot.booking import book, free_slots
-from bot.booking.calendar import now_paris
 from bot.booking.partners import load_partners
+from bot.clock import now_paris
 from bot.db.models import Booking, FundingEntry, Place, Referral, ReferralEvent, Reminder
 from bot.db.session import session_scope, upgrade
 from bot.places import DEFAULT_SOURCE, seed_default_places

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from bot.booking.calendar import now_paris
+from bot.clock import now_paris
 from tests.test_e2e_booking import active, book_in_saint_denis
 from tests.test_e2e_rest import rows
 

@@ -23,7 +23,7 @@ def a_weekday_next_week() -> str:
     a booking made days ahead gets a reminder the day before)."""
     from datetime import date
 
-    from bot.booking.calendar import is_public_holiday
+    from bot.clock import is_public_holiday
     day = date.today() + timedelta(days=5)
     while day.weekday() > 3 or is_public_holiday(day):
         day += timedelta(days=1)

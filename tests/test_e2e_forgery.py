@@ -16,7 +16,7 @@ import pytest
 import socketio
 
 from bot.booking import book, free_slots
-from bot.booking.calendar import now_paris
+from bot.clock import now_paris
 from bot.people.pseudonyms import channel_identity, person_key
 from scripts.fake_telegram import message_update
 from scripts.sms_driver import SmsDriver, new_phone

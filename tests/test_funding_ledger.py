@@ -18,7 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
 from bot.booking import cancel
-from bot.booking.calendar import to_db
+from bot.clock import to_db
 from bot.db.models import FundingAdjustment, FundingEntry, ReferralEvent
 from bot.db.session import session_scope
 from bot.funding import (Actor, InvalidAccompanimentDate, InvalidMerge, InvalidTransition,

@@ -14,8 +14,8 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import delete, select
 
-from bot.booking.calendar import WEEKDAYS_FR
 from bot.booking.partners import REFERENCE_MONDAY, _open_throughout, _parse_days
+from bot.clock import WEEKDAYS_FR
 from bot.db.models import Agenda, AgendaHours, Place, utcnow
 from bot.db.session import session_scope
 

@@ -31,11 +31,11 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from bot.booking.calendar import aware, from_db, now_paris, to_db
 from bot.booking.errors import (AlreadyBooked, BookingError, BookingNotActive, BookingNotFound,
                                 SlotFull)
 from bot.booking.rules import BookingRules, booking_rules
 from bot.booking.slots import AgendaPlan, check_slot
+from bot.clock import aware, from_db, now_paris, to_db
 from bot.db.models import Agenda, Booking as BookingRow, Place, Reminder, SlotSeats
 from bot.db.session import session_scope, upsert_insert
 from bot.referrals.core import ReferralStatus, check_diagnosis, create_referral, follow_booking

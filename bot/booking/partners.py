@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from unidecode import unidecode
 
-from bot.booking.calendar import WEEKDAYS_FR, aware, now_paris, to_db
+from bot.clock import WEEKDAYS_FR, aware, now_paris, to_db
 from bot.db.models import Agenda, AgendaHours, Booking as BookingRow, Closure, Place, utcnow
 from bot.db.session import get_engine, session_scope
 from bot.paths import DATA_DIR
@@ -565,7 +565,7 @@ def _apply(session: Session, specs: list[PartnerSpec], report: LoadReport, now: 
 
 
 def _local_date(moment_db: datetime) -> date:
-    from bot.booking.calendar import from_db
+    from bot.clock import from_db
 
     return from_db(moment_db).date()
 

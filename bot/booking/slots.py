@@ -7,9 +7,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.booking.calendar import aware, is_public_holiday, local, to_db
 from bot.booking.errors import PlaceNotBookable, SlotUnavailable
 from bot.booking.rules import BookingRules, booking_rules
+from bot.clock import aware, is_public_holiday, local, to_db
 from bot.db.models import Agenda, AgendaHours, Closure, Place, SlotSeats
 from bot.db.session import session_scope
 

@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Iterable
 
 from bot import messages
-from bot.booking.calendar import WEEKDAYS_FR, aware, say_date
 from bot.booking.preferences import Preference
 from bot.booking.slots import AFTERNOON, EVENING, MORNING, Slot, day_part, free_slots
+from bot.clock import WEEKDAYS_FR, aware, say_date
 
 # Every free slot of the horizon is read once (a few hundred at most: 21 days of agendas).
 ALL_SLOTS = 100_000

@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from bot.booking.calendar import from_db
+from bot.clock import from_db
 from bot.db.models import Referral, ReferralEvent
 from bot.db.session import session_scope
 from bot.referrals.core import REFERRAL_STATUS_LABELS, ReferralStatus

@@ -39,7 +39,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.booking.bookings import _retrying
-from bot.booking.calendar import aware, from_db, local, now_paris, to_db
+from bot.clock import aware, from_db, local, now_paris, to_db
 from bot.db.models import Booking as BookingRow
 from bot.db.models import FundingAdjustment, FundingEntry, FundingYear, Referral
 from bot.db.session import session_scope, upsert_insert

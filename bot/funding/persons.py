@@ -91,7 +91,7 @@ def merge_persons(from_key: str, into_key: str, *, actor, reason: str,
     merged, or `into_key` resolving to `from_key`: a cycle).
     """
     from bot.booking.bookings import _retrying
-    from bot.booking.calendar import aware, now_paris, to_db
+    from bot.clock import aware, now_paris, to_db
     from bot.db.session import session_scope
     from bot.funding.ledger import ADMIN_ROLES, lock_year, recompute_in_session
     from bot.funding.rules import funding_rules

@@ -8,17 +8,14 @@ deletes choices and update ids older than the cut-off.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from bot.clock import now_db
 from bot.db.models import ChannelUpdate, ChatChoices
 from bot.db.session import session_scope
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def first_time(channel: str, update_id: str, url: str | None = None) -> bool:
@@ -26,7 +23,7 @@ def first_time(channel: str, update_id: str, url: str | None = None) -> bool:
     try:
         with session_scope(url) as session:
             session.add(ChannelUpdate(channel=channel, update_id=str(update_id)[:64],
-                                      received_at=_now()))
+                                      received_at=now_db()))
         return True
     except IntegrityError:
         return False
@@ -49,9 +46,9 @@ def remember_choices(channel: str, chat_id: str, buttons: list[dict] | None,
             return
         if row is None:
             session.add(ChatChoices(channel=channel, chat_id=str(chat_id), buttons=buttons,
-                                    person_key=person_key, updated_at=_now()))
+                                    person_key=person_key, updated_at=now_db()))
         else:
-            row.buttons, row.person_key, row.updated_at = buttons, person_key, _now()
+            row.buttons, row.person_key, row.updated_at = buttons, person_key, now_db()
 
 
 def offered_choices(channel: str, chat_id: str, url: str | None = None) -> list[dict]:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.clock import now_db
 from bot.db.models import SmsMessage
 from bot.db.session import session_scope
 
@@ -29,10 +30,6 @@ DELIVERY_STATUSES = {"queued", "sending", "sent", "delivered", "undelivered", "f
 # "06.12.34.56.78" (8 digits or more, not glued to letters: Twilio's SIDs and error codes stay).
 _PHONE_LIKE = re.compile(r"(?<![\w+])\+?\d(?:[ .\-]?\d){7,}(?!\w)")
 MASK = "[numéro masqué]"
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def scrub(text: str | None, phone: str | None = None) -> str | None:
@@ -76,7 +73,7 @@ def _record(row: SmsMessage) -> SmsRecord:
 def record_inbound(message_sid: str, phone: str, person_key: str, body: str,
                    url: str | None = None) -> int | None:
     """Store a received SMS; its id, or None when this MessageSid was already stored."""
-    now = _now()
+    now = now_db()
     try:
         with session_scope(url) as session:
             row = SmsMessage(direction="in", message_sid=message_sid[:64], phone=phone,
@@ -92,7 +89,7 @@ def record_inbound(message_sid: str, phone: str, person_key: str, body: str,
 def set_status(message_id: int, status: str, error: str | None = None,
                url: str | None = None) -> None:
     with session_scope(url) as session:
-        values = {"status": status, "updated_at": _now()}
+        values = {"status": status, "updated_at": now_db()}
         if error is not None:
             values["last_error"] = scrub(error)[:500]
         session.execute(update(SmsMessage).where(SmsMessage.id == message_id).values(**values))
@@ -109,14 +106,14 @@ def claim_inbound(message_id: int, stale_after: float | None = None,
         if row is None or row.direction != "in" or row.status not in ("received", "processing"):
             return None
         if row.status == "processing" and (
-                stale_after is None or row.updated_at > _now() - timedelta(seconds=stale_after)):
+                stale_after is None or row.updated_at > now_db() - timedelta(seconds=stale_after)):
             return None
         attempts = row.attempts or 0
         taken = session.execute(
             update(SmsMessage)
             .where(SmsMessage.id == message_id, SmsMessage.status == row.status,
                    SmsMessage.attempts == attempts)
-            .values(status="processing", attempts=attempts + 1, updated_at=_now())
+            .values(status="processing", attempts=attempts + 1, updated_at=now_db())
             .execution_options(synchronize_session=False)).rowcount
         return attempts + 1 if taken == 1 else None
 
@@ -131,7 +128,7 @@ def inbound_counts(url: str | None = None) -> dict[str, int]:
 
 def unprocessed_inbound(older_than_seconds: float = 30, url: str | None = None) -> list[SmsRecord]:
     """Received messages not processed (the server stopped in between): to process again."""
-    limit = _now() - timedelta(seconds=older_than_seconds)
+    limit = now_db() - timedelta(seconds=older_than_seconds)
     with session_scope(url) as session:
         rows = session.execute(select(SmsMessage).where(
             SmsMessage.direction == "in", SmsMessage.status.in_(("received", "processing")),
@@ -144,7 +141,7 @@ def record_outbound_for_key(person_key: str, body: str, buttons: list[dict] | No
     """Store an SMS about to be sent, under the person's pseudonym (no number); its id."""
     if not person_key:
         raise ValueError("an outbound SMS is stored under its person_key")
-    now = _now()
+    now = now_db()
     with session_scope(url) as session:
         row = SmsMessage(direction="out", phone=None, person_key=person_key, body=body,
                          buttons=buttons or None, encoding=encoding, segments=segments,
@@ -167,7 +164,7 @@ def mark_sent(message_id: int, message_sid: str | None, status: str, attempts: i
     with session_scope(url) as session:
         session.execute(update(SmsMessage).where(SmsMessage.id == message_id).values(
             message_sid=(message_sid or None), status=status if status in DELIVERY_STATUSES
-            else "sent", attempts=attempts, updated_at=_now()))
+            else "sent", attempts=attempts, updated_at=now_db()))
 
 
 def mark_failed(message_id: int, error: str, attempts: int, url: str | None = None,
@@ -177,7 +174,7 @@ def mark_failed(message_id: int, error: str, attempts: int, url: str | None = No
     with session_scope(url) as session:
         session.execute(update(SmsMessage).where(SmsMessage.id == message_id).values(
             status="failed", last_error=scrub(error, phone)[:500], attempts=attempts,
-            updated_at=_now()))
+            updated_at=now_db()))
 
 
 def update_delivery(message_sid: str, status: str, error_code: str | None = None,
@@ -186,7 +183,7 @@ def update_delivery(message_sid: str, status: str, error_code: str | None = None
     if status not in DELIVERY_STATUSES:
         return False
     with session_scope(url) as session:
-        values = {"status": status, "updated_at": _now()}
+        values = {"status": status, "updated_at": now_db()}
         if error_code:
             values["last_error"] = f"Twilio error {error_code[:20]}"
         return (session.execute(update(SmsMessage).where(
@@ -243,7 +240,7 @@ def forget_person(person_key: str, url: str | None = None) -> int:
     with session_scope(url) as session:
         return session.execute(update(SmsMessage).where(SmsMessage.person_key == person_key)
                                .values(phone=None, body=None, buttons=null(), last_error=None,
-                                       updated_at=_now())).rowcount or 0
+                                       updated_at=now_db())).rowcount or 0
 
 
 def _holds_personal_data():
@@ -259,5 +256,5 @@ def purge_before(cutoff: datetime, dry_run: bool = False, url: str | None = None
         if dry_run:
             return session.execute(select(func.count(SmsMessage.id)).where(*condition)).scalar() or 0
         return session.execute(update(SmsMessage).where(*condition).values(
-            phone=None, body=None, buttons=null(), last_error=None, updated_at=_now())
+            phone=None, body=None, buttons=null(), last_error=None, updated_at=now_db())
             .execution_options(synchronize_session=False)).rowcount or 0

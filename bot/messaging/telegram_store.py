@@ -10,20 +10,17 @@ with its error for the operator (`npt inbound`), never silently dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.clock import now_db
 from bot.db.models import ChannelUpdate
 from bot.db.session import session_scope
 
 CHANNEL = "telegram"
 RECEIVED, PROCESSING, PROCESSED, FAILED = "received", "processing", "processed", "failed"
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -38,7 +35,7 @@ def record_update(update_id: str, payload: str, person_key: str | None,
                   url: str | None = None) -> int | None:
     """Store an update before it is acknowledged; its row id, or None when this update_id was
     already stored (Telegram sent it again: it is not processed twice)."""
-    now = _now()
+    now = now_db()
     try:
         with session_scope(url) as session:
             row = ChannelUpdate(channel=CHANNEL, update_id=str(update_id)[:64],
@@ -61,14 +58,14 @@ def claim(row_id: int, url: str | None = None, stale_after: float | None = None)
             return None
         if row.status == PROCESSING:
             since = row.updated_at or row.received_at
-            if stale_after is None or since > _now() - timedelta(seconds=stale_after):
+            if stale_after is None or since > now_db() - timedelta(seconds=stale_after):
                 return None
         attempts = row.attempts or 0
         taken = session.execute(
             update(ChannelUpdate)
             .where(ChannelUpdate.id == row_id, ChannelUpdate.status == row.status,
                    ChannelUpdate.attempts == attempts)
-            .values(status=PROCESSING, attempts=attempts + 1, updated_at=_now())
+            .values(status=PROCESSING, attempts=attempts + 1, updated_at=now_db())
             .execution_options(synchronize_session=False)).rowcount
         return attempts + 1 if taken == 1 else None
 
@@ -77,12 +74,12 @@ def release(row_id: int, error: str, url: str | None = None) -> None:
     """Processing raised; the update waits for another attempt."""
     with session_scope(url) as session:
         session.execute(update(ChannelUpdate).where(ChannelUpdate.id == row_id).values(
-            status=RECEIVED, last_error=error[:500], updated_at=_now()))
+            status=RECEIVED, last_error=error[:500], updated_at=now_db()))
 
 
 def finish(row_id: int, error: str | None = None, url: str | None = None) -> None:
     """Processed (its JSON blanked), or failed for good with its error."""
-    values = {"status": PROCESSED, "payload": None, "updated_at": _now()}
+    values = {"status": PROCESSED, "payload": None, "updated_at": now_db()}
     if error is not None:
         values.update(status=FAILED, last_error=error[:500])
     with session_scope(url) as session:
@@ -92,7 +89,7 @@ def finish(row_id: int, error: str | None = None, url: str | None = None) -> Non
 def unprocessed(older_than_seconds: float = 0, url: str | None = None) -> list[StoredUpdate]:
     """Updates stored but not processed (received, or left processing by a stopped process),
     untouched for `older_than_seconds`."""
-    limit = _now() - timedelta(seconds=older_than_seconds)
+    limit = now_db() - timedelta(seconds=older_than_seconds)
     with session_scope(url) as session:
         rows = session.execute(
             select(ChannelUpdate).where(ChannelUpdate.channel == CHANNEL,
@@ -118,5 +115,5 @@ def forget_person(person_key: str, url: str | None = None) -> int:
     with session_scope(url) as session:
         return session.execute(
             update(ChannelUpdate).where(ChannelUpdate.person_key == person_key)
-            .values(payload=None, last_error=None, person_key=None, updated_at=_now())
+            .values(payload=None, last_error=None, person_key=None, updated_at=now_db())
         ).rowcount or 0

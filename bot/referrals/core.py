@@ -52,7 +52,7 @@ class ReferralRecord:
 
 
 def _record(row: Referral) -> ReferralRecord:
-    from bot.booking.calendar import from_db
+    from bot.clock import from_db
 
     return ReferralRecord(
         id=row.id, person_key=row.person_key, diagnostic_id=row.diagnostic_id, level=row.level,

@@ -20,8 +20,8 @@ from enum import Enum
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.booking.calendar import aware, from_db, local, now_paris, to_db
 from bot.booking.rules import BookingRules, booking_rules
+from bot.clock import aware, from_db, local, now_paris, to_db
 from bot.db.models import Booking, Person, Place, Reminder
 from bot.db.session import session_scope
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from bot.booking.calendar import say_slot
 from bot.booking.rules import booking_rules
+from bot.clock import say_slot
 from bot.reminders.store import ReminderJob
 
 

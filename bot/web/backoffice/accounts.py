@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 
+from bot.clock import now_db
 from bot.db.models import Place, StaffAccount
 from bot.db.session import session_scope
 from bot.web.backoffice.throttle import Gate, clear_account, clear_pair, gate, record_failure
@@ -50,10 +51,6 @@ class Account:
 
     def may_see_place(self, place_pk: int) -> bool:
         return self.is_admin or (self.place_pk is not None and self.place_pk == place_pk)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def normalize_email(email: str) -> str:
@@ -98,7 +95,7 @@ def create_account(*, email: str, display_name: str, role: str, password: str,
     if role == "admin" and place_pk is not None:
         raise AccountError("an admin account sees every place: give no --place")
     password_hash = _hasher.hash(check_password(password))
-    now = _now()
+    now = now_db()
     with session_scope(url) as session:
         place_name = None
         if place_pk is not None:
@@ -151,7 +148,7 @@ def set_password(email: str, password: str, url: str | None = None) -> None:
         if row is None:
             raise AccountError(f"no account has the e-mail {normalize_email(email)}")
         row.password_hash, row.failed_logins, row.locked_until = password_hash, 0, None
-        row.updated_at = _now()
+        row.updated_at = now_db()
         # A new password also unlocks: no address stays refused for it, no wait.
         clear_account(session, row.id)
         # A new password ends every session of the account (a stolen one does not outlive it).
@@ -168,7 +165,7 @@ def set_active(email: str, active: bool, url: str | None = None) -> None:
         row = _row_by_email(session, email)
         if row is None:
             raise AccountError(f"no account has the e-mail {normalize_email(email)}")
-        row.active, row.updated_at = active, _now()
+        row.active, row.updated_at = active, now_db()
         if not active:
             session.query(WebSession).filter(WebSession.account_id == row.id).delete()
 
@@ -211,7 +208,7 @@ def authenticate(email: str, password: str, *, source: str = "", now: datetime |
     password is counted, whether the e-mail is an account or not, and a refusal never says
     which case it was: that would tell who has an account.
     """
-    now = now or _now()
+    now = now or now_db()
     email = normalize_email(email)[:254]
     password = (password or "")[:MAX_PASSWORD_LENGTH]
     with session_scope(url) as session:

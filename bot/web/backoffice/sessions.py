@@ -9,10 +9,11 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
+from bot.clock import now_db
 from bot.db.models import StaffAccount, WebSession
 from bot.db.session import session_scope
 from bot.web.backoffice.accounts import Account, _place_name, _view
@@ -20,10 +21,6 @@ from bot.web.backoffice.accounts import Account, _place_name, _view
 IDLE_MINUTES = 120
 MAX_HOURS = 12
 TOKEN_BYTES = 32
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _digest(token: str) -> str:
@@ -43,7 +40,7 @@ class ActiveSession:
 def open_session(account_id: int, *, now: datetime | None = None,
                  url: str | None = None) -> str:
     """A new session of the account; returns the token for the cookie (shown nowhere else)."""
-    now = now or _now()
+    now = now or now_db()
     token = secrets.token_urlsafe(TOKEN_BYTES)
     with session_scope(url) as session:
         session.execute(delete(WebSession).where(WebSession.expires_at <= now))
@@ -58,7 +55,7 @@ def session_of(token: str | None, *, now: datetime | None = None,
     """The live session of a cookie token (its idle time restarts), or None."""
     if not token or len(token) > 200:
         return None
-    now = now or _now()
+    now = now or now_db()
     with session_scope(url) as session:
         row = session.execute(select(WebSession).where(
             WebSession.token_hash == _digest(token))).scalars().first()

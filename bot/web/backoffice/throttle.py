@@ -29,12 +29,13 @@ import hmac
 import ipaddress
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import (Column, DateTime, Index, Integer, MetaData, String, Table, and_, case,
                         delete, func, insert, select)
 from sqlalchemy.orm import Session
 
+from bot.clock import now_db
 from bot.config import secret_key, trust_proxy
 
 log = logging.getLogger(__name__)
@@ -60,10 +61,6 @@ login_failures = Table(
     Index("ix_login_failures_failed_at", "failed_at"),
     Index("ix_login_failures_account_id", "account_id"),
 )
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _hash(kind: str, value: str) -> str:
@@ -132,7 +129,7 @@ def delay_for(email_failures: int) -> float:
 
 
 def gate(session: Session, source: str, email: str, now: datetime | None = None) -> Gate:
-    now = now or _now()
+    now = now or now_db()
     source_hash, email_hash = _keys(source, email)
     pair, from_source, of_email = _counts(session, source_hash, email_hash,
                                           now - timedelta(minutes=WINDOW_MINUTES))
@@ -144,7 +141,7 @@ def record_failure(session: Session, source: str, email: str, now: datetime | No
                    account_id: int | None = None) -> None:
     """Count a wrong password (in the caller's transaction), and forget failures older than the
     window. `account_id`: the account of the e-mail, if any (a new password clears by it)."""
-    now = now or _now()
+    now = now or now_db()
     source_hash, email_hash = _keys(source, email)
     since = now - timedelta(minutes=WINDOW_MINUTES)
     session.execute(delete(login_failures).where(login_failures.c.failed_at < since))

@@ -22,7 +22,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.booking.calendar import now_paris, say_slot
+from bot.clock import now_paris, say_slot
 from bot.web.backoffice.accounts import ROLE_LABELS, authenticate, login_gate
 from bot.web.backoffice.throttle import WINDOW_MINUTES, client_address
 from bot.web.backoffice.sessions import ActiveSession, close_session, open_session, session_of
@@ -61,7 +61,7 @@ _env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)),
 
 
 def _format_day(value) -> str:
-    from bot.booking.calendar import say_date
+    from bot.clock import say_date
 
     return say_date(value) if isinstance(value, date) else ""
 
@@ -72,7 +72,7 @@ def _format_slot(value) -> str:
 
 def _format_moment(value) -> str:
     """A naive UTC time of the database, said in Paris time: "23/11/2026 14:05"."""
-    from bot.booking.calendar import from_db
+    from bot.clock import from_db
 
     if not isinstance(value, datetime):
         return ""
