@@ -1,7 +1,7 @@
 """`npt funding check|mark|merge|validate|recompute`: what they print, and every error as one
 line on stderr with exit code 2, never a traceback.
 
-Most tests build a parser with only the ledger's commands (bot.funding.commands), so that they
+Most tests build a parser with only the ledger's commands (bot.cli.funding), so that they
 do not depend on the other command groups; one test goes through `bot.cli.main`.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from bot import clock
 from bot.funding import audit_events, mark_accompanied, year_summary
-from bot.funding.commands import add_ledger_commands
+from bot.cli.funding import add_ledger_commands
 from tests.test_booking import BOBIGNY, PARIS_12, place_pk, prepare
 from tests.test_funding_ledger import SMALL_RULES, entries, new_referral, paris, staff, write_rules
 

@@ -22,7 +22,7 @@ from bot.funding.chart import MONTHS_FR, funding_chart_svg
 from bot.funding.export import guard_text, report_csv, report_xlsx
 from bot.funding.report import (ASSISTANT_LABEL, NBSP, PARIS_EPT_LABEL, format_eur, format_int,
                                 funded_over_time, funding_report, locate_structure)
-from bot.funding.report_commands import add_report_commands, report_table
+from bot.cli.funding_report import add_report_commands, report_table
 from bot.funding.rules import UnknownFundingYear
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -7,19 +7,23 @@
     npt funding recompute --year YYYY --reason TEXT
 
 The operator acts as role "cli", named "cli:<OS user>" in the audit log. Every error is one
-line on stderr and exit code 2. The report commands (bot.funding.report_commands) join the same
+line on stderr and exit code 2. The report command (bot.cli.funding_report) joins the same
 `funding` group.
 """
 from __future__ import annotations
 
 import getpass
 
-URL_HELP = "SQLAlchemy URL (default: NPT_DATABASE_URL or var/npt.db)"
+from bot.cli.common import URL_HELP, database_errors, fail, parse_day
+from bot.cli.funding_report import add_report_commands
+from bot.funding.errors import FundingError
+from bot.funding.ledger import (Actor, mark_absent, mark_accompanied, recompute_year,
+                                validate_year, year_summary)
+from bot.funding.persons import merge_persons
+from bot.funding.rules import FundingRulesError, UnknownFundingYear, load_rules, rules_path
 
 
-def cli_actor():
-    from bot.funding.ledger import Actor
-
+def cli_actor() -> Actor:
     try:
         user = getpass.getuser()
     except Exception:  # noqa: BLE001 - no user name in this environment
@@ -30,17 +34,12 @@ def cli_actor():
 def _guarded(func):
     """Refusals of the ledger, bad arguments, a broken rules file and an unusable database are
     one line on stderr and exit 2, never a traceback."""
+    @database_errors
     def run(args) -> int:
-        from bot.cli import _database_errors, _fail
-        from bot.funding.errors import FundingError
-        from bot.funding.rules import FundingRulesError, UnknownFundingYear
-
-        def work(args) -> int:
-            try:
-                return func(args)
-            except (FundingError, FundingRulesError, UnknownFundingYear, ValueError) as error:
-                return _fail(" ".join(str(error).split()))
-        return _database_errors(work)(args)
+        try:
+            return func(args)
+        except (FundingError, FundingRulesError, UnknownFundingYear, ValueError) as error:
+            return fail(" ".join(str(error).split()))
     return run
 
 
@@ -64,8 +63,6 @@ def _eur(cents: int) -> str:
 
 @_guarded
 def _check(args) -> int:
-    from bot.funding.rules import load_rules, rules_path
-
     path = rules_path(args.file)
     rules = load_rules(path)
     print(f"{path}: {len(rules)} year{'s' if len(rules) > 1 else ''}")
@@ -94,14 +91,11 @@ def _describe(result) -> str:
 
 @_guarded
 def _mark(args) -> int:
-    from bot.cli import _parse_day
-    from bot.funding.ledger import mark_absent, mark_accompanied
-
     referral_id = _whole(args.referral, "REFERRAL_ID")
     if args.absent:
         result = mark_absent(referral_id, actor=cli_actor(), note=args.note, url=args.url)
     else:
-        on = _parse_day(args.accompanied, "--accompanied")
+        on = parse_day(args.accompanied, "--accompanied")
         result = mark_accompanied(referral_id, on=on, actor=cli_actor(), note=args.note,
                                   url=args.url)
     print(_describe(result))
@@ -110,8 +104,6 @@ def _mark(args) -> int:
 
 @_guarded
 def _merge(args) -> int:
-    from bot.funding.persons import merge_persons
-
     result = merge_persons(args.from_key, args.into_key, actor=cli_actor(), reason=args.reason,
                            url=args.url)
     years = ", ".join(str(year) for year in result.years) or "none"
@@ -123,8 +115,6 @@ def _merge(args) -> int:
 
 @_guarded
 def _validate(args) -> int:
-    from bot.funding.ledger import validate_year
-
     summary = validate_year(_year(args.year), actor=cli_actor(), url=args.url)
     print(f"{summary.year} validated by {summary.validated_by}: {summary.validated_persons} "
           f"persons funded, {_eur(summary.validated_amount_cents)}; "
@@ -134,8 +124,6 @@ def _validate(args) -> int:
 
 @_guarded
 def _recompute(args) -> int:
-    from bot.funding.ledger import recompute_year, year_summary
-
     adjustments = recompute_year(_year(args.year), actor=cli_actor(), reason=args.reason,
                                  url=args.url)
     summary = year_summary(_year(args.year), url=args.url)
@@ -188,11 +176,9 @@ def add_ledger_commands(funding) -> None:
     recompute.set_defaults(func=_recompute)
 
 
-def add_funding_commands(subparsers) -> None:
+def add_commands(subparsers) -> None:
     """`npt funding ...` in the `npt` parser (called by bot.cli.build_parser)."""
     funding = subparsers.add_parser("funding", help="funding rules, ledger and reports") \
         .add_subparsers(dest="funding", required=True)
     add_ledger_commands(funding)
-    from bot.funding.report_commands import add_report_commands
-
     add_report_commands(funding)

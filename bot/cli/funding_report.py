@@ -12,8 +12,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bot.cli.common import database_errors, fail
+from bot.funding.export import report_csv, report_xlsx
 from bot.funding.report import (GROUPINGS, FundingReport, format_eur, format_int, format_percent,
-                                printable)
+                                funding_report, printable)
+from bot.funding.rules import FundingRulesError, UnknownFundingYear
 
 FORMATS = ("table", "csv", "xlsx")
 
@@ -35,32 +38,22 @@ def add_report_commands(funding_subparsers) -> None:
     report.add_argument("--url", help="database URL (default: NPT_DATABASE_URL)")
     report.add_argument("--rules", metavar="FILE",
                         help="funding rules file (default: data/funding.yml)")
-    report.set_defaults(func=funding_report_command)
+    report.set_defaults(func=_funding_report)
 
 
-def funding_report_command(args) -> int:
-    from bot.cli import _database_errors
-
-    return _database_errors(_funding_report)(args)
-
-
+@database_errors
 def _funding_report(args) -> int:
-    from bot.cli import _fail
-    from bot.funding.export import report_csv, report_xlsx
-    from bot.funding.report import funding_report
-    from bot.funding.rules import FundingRulesError, UnknownFundingYear
-
     to_stdout = args.output in (None, "-")
     if args.format == "xlsx":
         if args.output is None:
-            return _fail("--format xlsx writes a binary file: give --output FILE.xlsx")
+            return fail("--format xlsx writes a binary file: give --output FILE.xlsx")
         if to_stdout and sys.stdout.isatty():
-            return _fail("will not write a binary XLSX file to the terminal: give --output "
+            return fail("will not write a binary XLSX file to the terminal: give --output "
                          "FILE.xlsx or redirect the output")
     try:
         report = funding_report(args.year, args.by, url=args.url, rules_path=args.rules)
     except (UnknownFundingYear, FundingRulesError, ValueError) as error:
-        return _fail(str(error))
+        return fail(str(error))
     if args.format == "table":
         data = report_table(report).encode("utf-8")
     elif args.format == "csv":
@@ -77,7 +70,7 @@ def _funding_report(args) -> int:
     try:
         _write_file(Path(args.output), data)
     except OSError as error:
-        return _fail(f"cannot write {args.output}: {error.strerror or error}")
+        return fail(f"cannot write {args.output}: {error.strerror or error}")
     rows = len(report.rows)
     print(f"{args.output}: funding report {report.year} by {report.by}, "
           f"{rows} row{'s' if rows != 1 else ''}, {report.totals.persons_funded} persons funded",

@@ -5,7 +5,8 @@ import getpass
 import secrets
 import sys
 
-URL_HELP = "SQLAlchemy URL (default: NPT_DATABASE_URL or var/npt.db)"
+from bot.booking.partners import PartnersError, check_database
+from bot.cli.common import URL_HELP, database_errors, fail, place_pk_of
 
 
 def _read_password(args) -> str:
@@ -23,20 +24,19 @@ def _read_password(args) -> str:
 
 
 def _create(args) -> int:
-    from bot.booking.partners import PartnersError
-    from bot.cli import _fail, _place_pk
+    # imported on use: its module hashes a password at import (+0.16 s to every `npt` start)
     from bot.web.backoffice.accounts import AccountError, create_account
 
     try:
-        place_pk = _place_pk(args.place, args.url)
+        place_pk = place_pk_of(args.place, args.url)
     except PartnersError as error:
-        return _fail(str(error))
+        return fail(str(error))
     try:
         password = _read_password(args)
         account = create_account(email=args.email, display_name=args.name, role=args.role,
                                  password=password, place_pk=place_pk, url=args.url)
     except (AccountError, ValueError) as error:
-        return _fail(str(error))
+        return fail(str(error))
     where = f" for {account.place_name} (place {account.place_pk})" if account.place_pk else ""
     print(f"account {account.id} created: {account.email}, role {account.role}{where}")
     if args.generate:
@@ -45,14 +45,14 @@ def _create(args) -> int:
 
 
 def _password(args) -> int:
-    from bot.cli import _fail
+    # imported on use: its module hashes a password at import (+0.16 s to every `npt` start)
     from bot.web.backoffice.accounts import AccountError, set_password
 
     try:
         password = _read_password(args)
         set_password(args.email, password, url=args.url)
     except (AccountError, ValueError) as error:
-        return _fail(str(error))
+        return fail(str(error))
     print(f"password changed for {args.email.strip().lower()}")
     if args.generate:
         print(f"password (shown once): {password}")
@@ -60,26 +60,25 @@ def _password(args) -> int:
 
 
 def _active(args, active: bool) -> int:
-    from bot.cli import _fail
+    # imported on use: its module hashes a password at import (+0.16 s to every `npt` start)
     from bot.web.backoffice.accounts import AccountError, set_active
 
     try:
         set_active(args.email, active, url=args.url)
     except AccountError as error:
-        return _fail(str(error))
+        return fail(str(error))
     print(f"account {args.email.strip().lower()} {'enabled' if active else 'disabled'}")
     return 0
 
 
 def _list(args) -> int:
-    from bot.booking.partners import PartnersError, check_database
-    from bot.cli import _fail
+    # imported on use: its module hashes a password at import (+0.16 s to every `npt` start)
     from bot.web.backoffice.accounts import list_accounts
 
     try:
         check_database(args.url)
     except PartnersError as error:
-        return _fail(str(error))
+        return fail(str(error))
     accounts = list_accounts(args.url)
     if not accounts:
         print("no account (create one: npt accounts create --help)")
@@ -90,9 +89,7 @@ def _list(args) -> int:
     return 0
 
 
-def add_account_commands(subparsers) -> None:
-    from bot.cli import _database_errors
-
+def add_commands(subparsers) -> None:
     accounts = subparsers.add_parser("accounts", help="back-office accounts").add_subparsers(
         dest="accounts", required=True)
 
@@ -114,21 +111,21 @@ def add_account_commands(subparsers) -> None:
                         help="for a structure account: SOURCE:ID or the place's number")
     password_options(create)
     create.add_argument("--url", help=URL_HELP)
-    create.set_defaults(func=_database_errors(_create))
+    create.set_defaults(func=database_errors(_create))
 
     password = accounts.add_parser("password", help="set a new password (unlocks the account)")
     password.add_argument("email")
     password_options(password)
     password.add_argument("--url", help=URL_HELP)
-    password.set_defaults(func=_database_errors(_password))
+    password.set_defaults(func=database_errors(_password))
 
     for name, active in (("disable", False), ("enable", True)):
         command = accounts.add_parser(name, help=f"{name} an account"
                                       + (" (its sessions end at once)" if not active else ""))
         command.add_argument("email")
         command.add_argument("--url", help=URL_HELP)
-        command.set_defaults(func=_database_errors(lambda args, active=active: _active(args, active)))
+        command.set_defaults(func=database_errors(lambda args, active=active: _active(args, active)))
 
     listing = accounts.add_parser("list", help="every account, its role and place")
     listing.add_argument("--url", help=URL_HELP)
-    listing.set_defaults(func=_database_errors(_list))
+    listing.set_defaults(func=database_errors(_list))

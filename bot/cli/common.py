@@ -1,0 +1,53 @@
+"""What the command groups of `npt` share: the database option's help, the one-line error,
+the database guard, and the parsing of a day and of a place reference."""
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.booking.partners import PlaceNotFound, check_database, resolve_place
+from bot.db.session import session_scope
+
+URL_HELP = "SQLAlchemy URL (default: NPT_DATABASE_URL or var/npt.db)"
+
+
+def fail(message: str, code: int = 2) -> int:
+    """An error is one line on stderr; returns the exit code (2 unless told)."""
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def database_errors(func):
+    """A database that cannot be used is one line on stderr and exit 2, never a traceback."""
+    def run(args) -> int:
+        try:
+            return func(args)
+        except SQLAlchemyError as error:
+            reason = str(getattr(error, "orig", error)).strip().splitlines()[0][:200]
+            if "no such table" in reason or "does not exist" in reason:
+                return fail(f"the database is not ready ({reason}): run `npt db upgrade` first")
+            return fail(f"the database refused the operation: {reason}")
+    return run
+
+
+def parse_day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"{option} {value!r} is not a date YYYY-MM-DD") from None
+
+
+def place_pk_of(ref: str | None, url: str | None) -> int | None:
+    """The database is ready, and the number of the place PLACE_REF names (None for no ref).
+    PartnersError (PlaceNotFound) says what is wrong."""
+    check_database(url)
+    if not ref:
+        return None
+    with session_scope(url) as session:
+        place = resolve_place(session, ref)
+        if place is None:
+            raise PlaceNotFound(f"no place {ref!r} (give SOURCE:ID, for example "
+                                f"france-services-2024-08-01:435, or the place's number)")
+        return place.pk

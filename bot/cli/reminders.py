@@ -1,0 +1,49 @@
+"""`npt reminders list|send`: appointment reminders by status; send those due now."""
+from __future__ import annotations
+
+import sys
+
+from bot.booking.partners import PartnersError, check_database
+from bot.cli.common import URL_HELP, database_errors, fail
+from bot.messaging.reminders import rasa_is_up, send_due_reminders
+from bot.reminders import ReminderStatus, reminder_counts
+from bot.reminders.store import next_due
+
+
+def _reminders_list(args) -> int:
+    try:
+        check_database(args.url)
+    except PartnersError as error:
+        return fail(str(error))
+    counts = reminder_counts(args.url)
+    for status in ReminderStatus:
+        print(f"{status.value}\t{counts.get(status.value, 0)}")
+    due = next_due(args.url)
+    print(f"next due: {due:%Y-%m-%d %H:%M} (Europe/Paris)" if due else "next due: none")
+    return 0
+
+
+@database_errors
+def _reminders_send(args) -> int:
+    if not rasa_is_up(args.rasa):
+        return fail(f"Rasa is not reachable at {args.rasa or 'NPT_RASA_URL'}; nothing was sent "
+                    "(the reminders stay due)")
+    report = send_due_reminders(url=args.url, rasa=args.rasa)
+    print(f"reminders sent: {report.sent}, failed: {report.failed} (retried later), "
+          f"uncertain: {report.uncertain} (not retried: check with the person's structure)")
+    for error in report.errors:
+        print(f"  {error}", file=sys.stderr)
+    return 0 if not report.failed else 1
+
+
+def add_commands(sub) -> None:
+    reminders = sub.add_parser("reminders", help="appointment reminders").add_subparsers(
+        dest="reminders", required=True)
+    rlist = reminders.add_parser("list", help="how many reminders are pending, sent, failed...")
+    rlist.add_argument("--url", help=URL_HELP)
+    rlist.set_defaults(func=_reminders_list)
+    rsend = reminders.add_parser("send", help="send the reminders that are due (the scheduler "
+                                              "does it every minute)")
+    rsend.add_argument("--url", help="database URL (default: NPT_DATABASE_URL)")
+    rsend.add_argument("--rasa", help="Rasa server URL (default: NPT_RASA_URL)")
+    rsend.set_defaults(func=_reminders_send)
