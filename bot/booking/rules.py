@@ -5,15 +5,14 @@ from dataclasses import dataclass
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import yaml
 
+from bot.clock import PARIS
 from bot.paths import DATA_DIR
 from bot.yaml_data import load_yaml
 
 BOOKING_RULES_PATH = DATA_DIR / "booking.yml"
-PARIS = ZoneInfo("Europe/Paris")
 CONFUSABLE = set("0O1IL")
 
 

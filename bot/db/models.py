@@ -1,17 +1,13 @@
 """Tables of the assistant's own data. Persons are known only by their pseudonym."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer,
                         String, Text, Time, UniqueConstraint, false, text)
 from sqlalchemy.orm import declarative_base
 
+from bot.clock import now_db as utcnow  # naive UTC: the columns' default
+
 Base = declarative_base()
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class Person(Base):

@@ -19,14 +19,13 @@ from functools import lru_cache
 from itertools import accumulate
 from pathlib import Path
 from typing import Hashable, Iterable
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from unidecode import unidecode
 
+from bot.clock import PARIS as PARIS_TZ, utc_now
 from bot.funding.rules import YearRule, rule_for
 
-PARIS_TZ = ZoneInfo("Europe/Paris")
 
 # How a report can group its rows, with the French headers of its label and detail columns.
 GROUPINGS: dict[str, tuple[str, str | None]] = {
@@ -165,7 +164,7 @@ class FundingReport:
     validation: Validation | None  # None: the year is not validated
     adjustments: tuple[Adjustment, ...]  # since validation, oldest first
     series: tuple[tuple[date, int], ...]  # funded_over_time of the year
-    generated_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    generated_at: datetime = field(default_factory=utc_now)
 
     @property
     def cap(self) -> int:

@@ -15,8 +15,9 @@ from __future__ import annotations
 import logging
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
+from bot.clock import utc_now
 from bot.messaging.rasa_push import DEFAULT_TIMEOUT, PushError, push_intent, rasa_url
 from bot.reminders import claim_due, mark_failed, mark_sent, mark_uncertain
 from bot.reminders.store import REMINDER, STRUCTURE_CANCELLED
@@ -49,7 +50,7 @@ def send_due_reminders(now: datetime | None = None, url: str | None = None,
                        limit: int = 50, timeout: float = DEFAULT_TIMEOUT) -> SendReport:
     """Send every reminder due at `now`; returns what was sent, what failed and what may have
     been sent (`timeout`: how long a push may wait for Rasa's answer)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or utc_now()
     report = SendReport()
     for job in claim_due(now, limit=limit, url=url):
         try:

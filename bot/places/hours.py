@@ -16,19 +16,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import opening_hours
 
+from bot.clock import MONTHS_FR as MONTHS, PARIS, WEEKDAYS_FR as WEEKDAYS
+
 log = logging.getLogger(__name__)
 
-PARIS = ZoneInfo("Europe/Paris")
 COUNTRY = "FR"  # calendar of public holidays (PH)
 HORIZON_DAYS = 62  # enough for rules like "the first Wednesday of the month"
-
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-          "octobre", "novembre", "décembre")
 
 UNKNOWN_HOURS = "Horaires non communiqués : appelez avant de venir."
 UNCERTAIN_NOW = "Horaires à confirmer : appelez avant de venir."

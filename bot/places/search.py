@@ -15,10 +15,11 @@ from typing import Iterable, Sequence
 
 from sqlalchemy import Text, and_, exists, not_, select, type_coerce
 
+from bot.clock import now as clock_now
 from bot.db.models import Agenda, AgendaHours, Place
 from bot.db.session import get_engine
 from bot.geo.distance import EARTH_RADIUS_KM, haversine_km, valid_point
-from bot.places.hours import PARIS, is_open
+from bot.places.hours import is_open
 
 # Radii of the successive bounding boxes, in km; the last one is always `max_km`.
 RADII_KM = (3.0, 7.0, 15.0)
@@ -196,7 +197,7 @@ def find_places(lat: float, lon: float, services: list[str], accompaniment: str 
             return []
         rows = {row.pk: row for row in connection.execute(
             select(_TABLE).where(_TABLE.c.pk.in_([c[_PK] for c in chosen])))}
-    moment = now if now is not None else datetime.now(PARIS)
+    moment = now if now is not None else clock_now()
     return [_match(rows[c[_PK]], c, moment) for c in chosen if c[_PK] in rows]
 
 
@@ -349,7 +350,7 @@ def nearest_bookable_place(lat: float, lon: float, services: list[str],
         row = connection.execute(select(_TABLE).where(_TABLE.c.pk == nearest[_PK])).first()
     if row is None:
         return None
-    return _match(row, nearest, now if now is not None else datetime.now(PARIS))
+    return _match(row, nearest, now if now is not None else clock_now())
 
 
 __all__ = ["BOOKABLE_MAX_KM", "PlaceMatch", "RADII_KM", "find_places", "nearest_bookable_place",
