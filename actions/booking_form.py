@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import Any, Dict, List, Text
-from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -25,6 +24,7 @@ from bot.booking import (AlreadyBooked, Booking, BookingError, BookingNotFound, 
                          free_slots, move)
 from bot.booking.preferences import Preference, read_preference
 from bot.booking.wishes import slots_for_wish
+from bot import clock
 from bot.clock import say_slot
 from bot.choices import read_choice
 from bot.geo import AMBIGUOUS, FOUND, OUTSIDE, UNKNOWN, locate, locate_point
@@ -38,14 +38,13 @@ log = logging.getLogger(__name__)
 FORM = "booking_form"
 # How the booking conversation ended (slot `booking_outcome`).
 BOOKED, NO_BOOKING, PAUSED = "booked", "no_booking", "paused"
-PARIS = ZoneInfo("Europe/Paris")
 # Slots of the booking conversation that are forgotten when it ends.
 BOOKING_STATE = ["where", "where_question", "offered_places", "place_pick", "offered_slots",
                  "slot_pick", "booking_retries", "booking_prompted", "moving_booking"]
 
 
 def now() -> datetime:
-    return datetime.now(PARIS)
+    return clock.now()
 
 
 def numbers_phrase(count: int) -> str:

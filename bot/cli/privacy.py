@@ -4,15 +4,14 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
-from zoneinfo import ZoneInfo
-
+from bot import clock
 from bot.cli.common import URL_HELP, database_errors, fail
 from bot.config import SettingError
 from bot.people.access import export_person, is_empty
 from bot.people.identity import IdentityError, person_ref
 from bot.people.retention import purge
 
-PARIS = ZoneInfo("Europe/Paris")
+PARIS = clock.PARIS
 TRACKER_HELP = "Rasa's tracker database URL (default: NPT_TRACKER_DATABASE_URL or var/tracker.db)"
 
 
@@ -32,7 +31,7 @@ def _parse_now(value: str) -> datetime:
 @database_errors
 def _privacy_purge(args) -> int:
     try:
-        now = _parse_now(args.now) if args.now else datetime.now(PARIS)
+        now = _parse_now(args.now) if args.now else clock.now()
         report = purge(now=now, dry_run=args.dry_run, url=args.url, tracker_url=args.tracker_url)
     except (SettingError, ValueError) as error:
         return fail(str(error))

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, func, select
 
+from bot import clock
 from bot.config import retention_booking_days, retention_months
 from bot.db.models import Referral, StoredDiagnostic
 from bot.db.session import session_scope
@@ -118,7 +119,7 @@ def purge(now: datetime | None = None, dry_run: bool = False, url: str | None = 
     from bot.people.tracker_data import has_events_table, purge_conversations
 
     if now is None:
-        now = datetime.now(timezone.utc)
+        now = clock.utc_now()
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError(f"now must be timezone-aware: {now!r}")
     months = retention_months(strict=True) if months is None else int(months)
