@@ -11,7 +11,9 @@ def main() -> None:
     token = os.environ.get("NPT_RASA_TOKEN", "")
     if not token:
         sys.exit("NPT_RASA_TOKEN is not set: Rasa's HTTP API would be open to anyone")
-    sys.argv = ["rasa", "run", *sys.argv[1:], "--enable-api", "--auth-token", token]
+    # `--auth-token=TOKEN` in one piece: a made-up token may begin with "-" (token_urlsafe), which
+    # argparse would otherwise read as an option and refuse.
+    sys.argv = ["rasa", "run", *sys.argv[1:], "--enable-api", f"--auth-token={token}"]
     from rasa.__main__ import main as rasa_main
 
     rasa_main()
