@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import re
 import secrets
-import time as _time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.booking.errors import (AlreadyBooked, BookingError, BookingNotActive, BookingNotFound,
@@ -37,6 +36,7 @@ from bot.booking.rules import BookingRules, booking_rules
 from bot.booking.slots import AgendaPlan, check_slot
 from bot.clock import aware, from_db, now_paris, to_db
 from bot.db.models import Agenda, Booking as BookingRow, Place, Reminder, SlotSeats
+from bot.db.retry import retrying as _retrying
 from bot.db.session import session_scope, upsert_insert
 from bot.referrals.core import ReferralStatus, check_diagnosis, create_referral, follow_booking
 from bot.reminders.store import (ReminderStatus, cancel_for_booking, schedule,
@@ -98,23 +98,6 @@ def normalize_reference(reference: str) -> str:
 
 def new_reference(rules: BookingRules) -> str:
     return "".join(secrets.choice(rules.reference_alphabet) for _ in range(rules.reference_length))
-
-
-def _is_transient(error: OperationalError) -> bool:
-    """A deadlock or serialization failure (PostgreSQL), or a busy database (SQLite)."""
-    code = getattr(error.orig, "pgcode", None)
-    return code in {"40P01", "40001"} or "database is locked" in str(error.orig)
-
-
-def _retrying(work):
-    """Run `work()` again on a transient database error (each run is a whole transaction)."""
-    for attempt in range(RETRIES):
-        try:
-            return work()
-        except OperationalError as error:
-            if attempt == RETRIES - 1 or not _is_transient(error):
-                raise
-            _time.sleep(0.05 * (attempt + 1))
 
 
 def _take_seat(session: Session, plan: AgendaPlan, start: datetime) -> int | None:

@@ -38,10 +38,10 @@ from datetime import date, datetime, time
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.booking.bookings import _retrying
 from bot.clock import aware, from_db, local, now_paris, to_db
 from bot.db.models import Booking as BookingRow
 from bot.db.models import FundingAdjustment, FundingEntry, FundingYear, Referral
+from bot.db.retry import retrying
 from bot.db.session import session_scope, upsert_insert
 from bot.funding.errors import (InvalidAccompanimentDate, InvalidTransition, NotAllowed,
                                 ReferralNotFound, UnknownYear, YearValidated)
@@ -457,7 +457,7 @@ def _mark(referral_id: int, to: str, *, on: date | None, actor: Actor, note, now
                                                         reason=reason, moment_db=moment_db)
             return _result(session, row, changed=True, adjustments=len(adjustments))
 
-    return _retrying(attempt)
+    return retrying(attempt)
 
 
 def mark_accompanied(referral_id: int, *, on: date, actor: Actor, note: str | None = None,
@@ -518,7 +518,7 @@ def recompute_year(year: int, *, actor: Actor, reason: str, now: datetime | None
                                         reason=f"Recalcul de {year} : {reason}",
                                         moment_db=to_db(now or now_paris()))
 
-    return _retrying(attempt)
+    return retrying(attempt)
 
 
 def _summary(session: Session, year: int) -> YearSummary:
@@ -583,7 +583,7 @@ def validate_year(year: int, *, actor: Actor, now: datetime | None = None,
             session.flush()
             return _summary(session, year)
 
-    return _retrying(attempt)
+    return retrying(attempt)
 
 
 # -- lists for the back-office ---------------------------------------------------------------

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db.models import FundingEntry, FundingYear, Person, PersonMerge, Referral
+from bot.db.retry import retrying
 from bot.funding.errors import InvalidMerge, NotAllowed
 
 KEY_LIMIT = 64
@@ -90,7 +91,6 @@ def merge_persons(from_key: str, into_key: str, *, actor, reason: str,
     Raises NotAllowed (not an admin), InvalidMerge (same key, unknown key, `from_key` already
     merged, or `into_key` resolving to `from_key`: a cycle).
     """
-    from bot.booking.bookings import _retrying
     from bot.clock import aware, now_paris, to_db
     from bot.db.session import session_scope
     from bot.funding.ledger import ADMIN_ROLES, lock_year, recompute_in_session
@@ -157,7 +157,7 @@ def merge_persons(from_key: str, into_key: str, *, actor, reason: str,
                                years=sorted(touched), adjustments=adjustments)
 
     try:
-        return _retrying(attempt)
+        return retrying(attempt)
     except IntegrityError as error:
         if "from_key" not in str(error.orig) and "person_merges" not in str(error.orig):
             raise
