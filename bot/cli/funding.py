@@ -19,7 +19,7 @@ from bot.cli.funding_report import add_report_commands
 from bot.funding.errors import FundingError
 from bot.funding.ledger import (Actor, mark_absent, mark_accompanied, recompute_year,
                                 validate_year, year_summary)
-from bot.funding.persons import merge_persons
+from bot.funding.merges import merge_persons
 from bot.funding.rules import FundingRulesError, UnknownFundingYear, load_rules, rules_path
 
 

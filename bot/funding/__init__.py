@@ -16,7 +16,8 @@ from bot.funding.errors import (FundingError, InvalidAccompanimentDate, InvalidM
 from bot.funding.ledger import (Actor, AdjustmentRecord, MarkResult, ReferralView, YearSummary,
                                 mark_absent, mark_accompanied, recompute_year, referrals_of_place,
                                 referrals_to_confirm, validate_year, year_summary)
-from bot.funding.persons import MergeResult, canonical_key, merge_persons
+from bot.funding.merges import MergeResult, merge_persons
+from bot.funding.persons import canonical_key
 
 __all__ = [
     "Actor", "AdjustmentRecord", "AuditEvent", "FundingError", "InvalidAccompanimentDate",
