@@ -33,11 +33,11 @@ FOLDS = 3
 SEED = 42
 
 
-def fingerprint(data_dir: Path | None = None) -> str:
+def fingerprint(data_dir: Path | None = None, config: Path | None = None) -> str:
     """SHA-256 of what the cross-validation depends on: config.yml, the NLU training files and
     the locked versions of Rasa and its dependencies."""
     digest = hashlib.sha256()
-    for path in [PROJECT_DIR / "config.yml", PROJECT_DIR / "requirements.lock",
+    for path in [config or PROJECT_DIR / "config.yml", PROJECT_DIR / "requirements.lock",
                  *sorted((data_dir or PROJECT_DIR / "data" / "nlu").glob("*.yml"))]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -106,9 +106,11 @@ def score(rows: list[tuple[str, str, str]]) -> dict:
     }
 
 
-def cross_validate(folds: int = FOLDS, seed: int = SEED, data_dir: Path | None = None) -> dict:
+def cross_validate(folds: int = FOLDS, seed: int = SEED, data_dir: Path | None = None,
+                   config: Path | None = None) -> dict:
     data_dir = data_dir or PROJECT_DIR / "data" / "nlu"
-    data_fingerprint = fingerprint(data_dir)
+    config = (config or PROJECT_DIR / "config.yml").resolve()
+    data_fingerprint = fingerprint(data_dir, config)
     work = Path(tempfile.mkdtemp(prefix="npt-nlu-cv-"))
     started = time.perf_counter()
     try:
@@ -116,7 +118,7 @@ def cross_validate(folds: int = FOLDS, seed: int = SEED, data_dir: Path | None =
         for index, (train, test) in enumerate(write_folds(data_dir, work, folds, seed)):
             print(f"fold {index + 1}/{folds}: training...", flush=True)
             models = work / f"models{index}"
-            run([RASA, "train", "nlu", "--nlu", str(train), "--config", "config.yml",
+            run([RASA, "train", "nlu", "--nlu", str(train), "--config", str(config),
                  "--out", str(models), "--fixed-model-name", "fold"])
             print(f"fold {index + 1}/{folds}: evaluating...", flush=True)
             out = work / f"results{index}"
@@ -130,9 +132,9 @@ def cross_validate(folds: int = FOLDS, seed: int = SEED, data_dir: Path | None =
     return result
 
 
-def write(result: dict) -> None:
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+def write(result: dict, out: Path = OUT) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
 
 
 def current_or_run() -> dict:
@@ -154,15 +156,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=FOLDS)
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--config", type=Path, default=PROJECT_DIR / "config.yml",
+                        help="another pipeline to compare (its figures go to --out)")
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
-    result = cross_validate(args.folds, args.seed)
-    write(result)
+    result = cross_validate(args.folds, args.seed, config=args.config)
+    write(result, args.out)
     print(f"\nNLU {result['folds']}-fold cross-validation ({result['examples']} examples, "
           f"seed {result['seed']}): accuracy {result['accuracy']:.3f}, "
           f"macro-F1 {result['macro_f1']:.3f}")
     print(f"weakest: {result['worst_intents']}")
     print("confusions: " + ("; ".join(result["confusions"]) or "none"))
-    print(f"written to {OUT}")
+    print(f"written to {args.out}")
     return 0
 
 
