@@ -21,7 +21,7 @@ import requests.adapters
 from sqlalchemy import select, text
 
 from bot.booking import book, free_slots
-from bot.booking.partners import load_partners
+from bot.booking.partners.load import load_partners
 from bot.clock import now_paris
 from bot.db.models import Booking, FundingEntry, Place, Referral, ReferralEvent, Reminder
 from bot.db.session import session_scope, upgrade
@@ -573,7 +573,7 @@ def test_admins_merge_two_keys_of_one_person_and_the_person_counts_once(site):
 
 def test_staff_change_their_weekly_hours_and_the_file_reload_keeps_them(site):
     from bot.booking.agenda_edit import agenda_hours
-    from bot.booking.partners import list_partners
+    from bot.booking.partners.listing import list_partners
 
     [partner] = [p for p in list_partners(url=site.url) if p.pk == site.paris]
     agenda = next(a for a in partner.agendas if a.active)

@@ -21,7 +21,8 @@ from bot.booking import (AlreadyBooked, BookingNotActive, BookingNotFound, Place
                          SlotFull, SlotUnavailable, active_bookings, book, bookable, booking_rules,
                          cancel, find_booking, forget_contact, free_slots, move)
 from bot.booking import bookings as bookings_module
-from bot.booking.partners import add_closure, load_partners
+from bot.booking.partners.closures import add_closure
+from bot.booking.partners.load import load_partners
 from bot.db.models import Place, SlotSeats
 from bot.db.session import alembic_config, get_engine, session_scope, upgrade
 from bot.places import DEFAULT_SOURCE, seed_default_places

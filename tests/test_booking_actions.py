@@ -35,7 +35,7 @@ from actions.manage_booking import (ActionManageDone, AskManageAction, AskManage
 from actions.reminders import ActionSendReminder, ActionTellStructureCancelled
 from bot import messages
 from bot.booking import active_bookings, book, cancel, find_booking, free_slots
-from bot.booking.partners import load_partners
+from bot.booking.partners.load import load_partners
 from bot.clock import say_slot
 from bot.db.models import Place
 from bot.db.session import get_engine, session_scope

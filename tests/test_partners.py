@@ -10,8 +10,11 @@ import yaml
 from sqlalchemy import select
 
 from bot.booking import bookable, free_slots
-from bot.booking.partners import (DEFAULT_PARTNERS_FILE, PartnersFileError, add_closure,
-                                  list_partners, load_partners)
+from bot.booking.partners.closures import add_closure
+from bot.booking.partners.errors import PartnersFileError
+from bot.booking.partners.file import DEFAULT_PARTNERS_FILE
+from bot.booking.partners.listing import list_partners
+from bot.booking.partners.load import load_partners
 from bot.cli import main
 from bot.db.models import Agenda, AgendaHours, Closure, Place
 from bot.db.session import session_scope

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
-from bot.booking.partners import load_partners
+from bot.booking.partners.load import load_partners
 from bot.db.models import Agenda, Place
 from bot.db.session import session_scope
 from bot.geo.communes import place as member_place

@@ -16,7 +16,8 @@ import yaml
 from sqlalchemy import select
 
 from bot import messages
-from bot.booking.partners import add_closure, load_partners
+from bot.booking.partners.closures import add_closure
+from bot.booking.partners.load import load_partners
 from bot.booking.preferences import Preference, read_preference
 from bot.booking.slots import AFTERNOON, EVENING, MORNING
 from bot.booking.wishes import WishAnswer, part_distance, say_wish, slots_for_wish

@@ -80,7 +80,7 @@ def test_every_shipped_data_file_loads(path):
 
 def test_every_loader_of_the_project_reads_its_shipped_file():
     from bot import messages
-    from bot.booking.partners import DEFAULT_PARTNERS_FILE, read_partners_file
+    from bot.booking.partners.file import DEFAULT_PARTNERS_FILE, read_partners_file
     from bot.booking.rules import booking_rules
     from bot.diagnostic import load_grid
     from bot.funding.rules import load_rules
@@ -96,7 +96,8 @@ def test_every_loader_of_the_project_reads_its_shipped_file():
 
 
 def test_the_project_loaders_refuse_a_bare_yes_and_say_where(tmp_path):
-    from bot.booking.partners import PartnersFileError, read_partners_file
+    from bot.booking.partners.errors import PartnersFileError
+    from bot.booking.partners.file import read_partners_file
     from bot.diagnostic import GridError, load_grid
     from bot.funding.rules import FundingRulesError, load_rules
 

@@ -4,7 +4,7 @@ The hours are typed one line per range, the way people write them: "lundi-jeudi 
 "mardi, jeudi 14h-17h30". The same rules as the partners file apply (inside the place's opening
 hours, no overlap, at least one slot long); every fault is said in French, with the line. Slots
 already booked stay booked; the new hours apply to the slots offered from now on. The agenda
-remembers the edit, so that loading the partners file again keeps it (bot/booking/partners.py).
+remembers the edit, so that loading the partners file again keeps it (bot/booking/partners/load.py).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import delete, select
 
-from bot.booking.partners import REFERENCE_MONDAY, _open_throughout, _parse_days
+from bot.booking.weekly_hours import REFERENCE_MONDAY, open_throughout, parse_days
 from bot.clock import WEEKDAYS_FR
 from bot.db.models import Agenda, AgendaHours, Place, utcnow
 from bot.db.session import session_scope
@@ -67,7 +67,7 @@ def parse_hours(text: str) -> tuple[list[tuple[list[int], time, time, int]], lis
         if not line:
             continue
         match = _RANGE.match(line[:200])
-        days = _parse_days(match.group("days").strip()) if match else None
+        days = parse_days(match.group("days").strip()) if match else None
         start = _clock(match.group("start")) if match else None
         end = _clock(match.group("end")) if match else None
         if not match or days is None or start is None or end is None:
@@ -88,7 +88,7 @@ def _inside_opening_hours(horaires: str | None, day: int, start: time, end: time
     if not horaires:
         return False
     try:
-        return _open_throughout(horaires, day, start, end)
+        return open_throughout(horaires, day, start, end)
     except Exception:  # opening_hours raises its own errors on an unreadable string
         return False
 

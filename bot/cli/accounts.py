@@ -5,7 +5,8 @@ import getpass
 import secrets
 import sys
 
-from bot.booking.partners import PartnersError, check_database
+from bot.booking.partners.database import check_database
+from bot.booking.partners.errors import PartnersError
 from bot.cli.common import URL_HELP, database_errors, fail, place_pk_of
 
 

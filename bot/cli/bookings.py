@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.booking import upcoming_bookings
-from bot.booking.partners import PartnersError
+from bot.booking.partners.errors import PartnersError
 from bot.cli.common import URL_HELP, database_errors, fail, place_pk_of
 
 

@@ -7,7 +7,8 @@ from datetime import date
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.booking.partners import PlaceNotFound, check_database, resolve_place
+from bot.booking.partners.database import check_database, resolve_place
+from bot.booking.partners.errors import PlaceNotFound
 from bot.db.session import session_scope
 
 URL_HELP = "SQLAlchemy URL (default: NPT_DATABASE_URL or var/npt.db)"

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import sys
 
-from bot.booking.partners import (PartnersError, PartnersFileError, add_closure, list_partners,
-                                  load_partners)
+from bot.booking.partners.closures import add_closure
+from bot.booking.partners.errors import PartnersError, PartnersFileError
+from bot.booking.partners.listing import list_partners
+from bot.booking.partners.load import load_partners
 from bot.cli.common import URL_HELP, database_errors, fail, parse_day
 
 

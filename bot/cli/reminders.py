@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import sys
 
-from bot.booking.partners import PartnersError, check_database
+from bot.booking.partners.database import check_database
+from bot.booking.partners.errors import PartnersError
 from bot.cli.common import URL_HELP, database_errors, fail
 from bot.messaging.reminders import rasa_is_up, send_due_reminders
 from bot.reminders import ReminderStatus, reminder_counts

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete
 
+from bot.booking.bookings import one_line_address
+from bot.booking.partners.listing import PartnerSummary, list_partners
 from bot.db.models import Closure, Place, Referral
 from bot.db.session import session_scope
 
@@ -19,8 +21,6 @@ class PlaceSummary:
 
 
 def place_summary(place_pk: int, url: str | None = None) -> PlaceSummary | None:
-    from bot.booking.bookings import one_line_address
-
     with session_scope(url) as session:
         place = session.get(Place, place_pk)
         if place is None:
@@ -29,10 +29,8 @@ def place_summary(place_pk: int, url: str | None = None) -> PlaceSummary | None:
                             bool(place.partner))
 
 
-def partner_summary(place_pk: int, url: str | None = None):
+def partner_summary(place_pk: int, url: str | None = None) -> PartnerSummary | None:
     """The partner place's agendas (weekly hours) and closures not yet over, or None."""
-    from bot.booking.partners import list_partners
-
     return next((p for p in list_partners(url=url) if p.pk == place_pk), None)
 
 

@@ -405,8 +405,8 @@ def backoffice_blueprint() -> Blueprint:
     @bp.post("/places/<place_pk:int>/closures")
     @login_required()
     async def add_closure(request: Request, active: ActiveSession, place_pk: int) -> HTTPResponse:
-        from bot.booking.partners import PartnersError
-        from bot.booking.partners import add_closure as add
+        from bot.booking.partners.closures import add_closure as add
+        from bot.booking.partners.errors import PartnersError
 
         back = f"/places/{place_pk}/agenda"
         try:
@@ -522,7 +522,7 @@ def backoffice_blueprint() -> Blueprint:
     @bp.get("/admin/partners")
     @login_required(admin=True)
     async def partners(request: Request, active: ActiveSession) -> HTTPResponse:
-        from bot.booking.partners import list_partners
+        from bot.booking.partners.listing import list_partners
 
         found = await _run(list_partners)
         return _render("partners.html", me=active.account, csrf_token=active.csrf_token,
