@@ -16,11 +16,12 @@ import getpass
 
 from bot.cli.common import URL_HELP, database_errors, fail, parse_day
 from bot.cli.funding_report import add_report_commands
+from bot.funding.actors import Actor
 from bot.funding.errors import FundingError
-from bot.funding.ledger import (Actor, mark_absent, mark_accompanied, recompute_year,
-                                validate_year, year_summary)
+from bot.funding.marking import mark_absent, mark_accompanied
 from bot.funding.merges import merge_persons
 from bot.funding.rules import FundingRulesError, UnknownFundingYear, load_rules, rules_path
+from bot.funding.years import recompute_year, validate_year, year_summary
 
 
 def cli_actor() -> Actor:

@@ -3,7 +3,7 @@
 A person reached by SMS and by Telegram has two keys; `merge_persons(from_key, into_key, ...)`
 records that they are the same person (person_merges; how keys resolve: bot.funding.persons).
 Merging recomputes every year where either person is counted, so that the person counts once
-per year; in a validated year the change is recorded as adjustments (bot.funding.ledger).
+per year; in a validated year the change is recorded as adjustments (bot.funding.entries).
 """
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ from bot.clock import aware, now_paris, to_db
 from bot.db.models import FundingEntry, FundingYear, Person, PersonMerge, Referral
 from bot.db.retry import retrying
 from bot.db.session import session_scope
+from bot.funding.actors import ADMIN_ROLES
+from bot.funding.entries import recompute_in_session
 from bot.funding.errors import InvalidMerge, NotAllowed
-from bot.funding.ledger import ADMIN_ROLES, lock_year, recompute_in_session
+from bot.funding.locks import lock_year
 from bot.funding.persons import merge_map, resolve
 from bot.funding.rules import funding_rules
 
