@@ -117,6 +117,7 @@ def _chart_days(report: FundingReport) -> list[tuple[date, int]]:
 def report_xlsx(report: FundingReport) -> bytes:
     """A workbook: "Rapport" (title lines, header, rows, totals), "Ajustements" (changes since
     validation) and "Graphique" (cumulative funded persons against the cap, with its data)."""
+    # openpyxl takes a tenth of a second to import and only this XLSX export needs it.
     from openpyxl import Workbook
     from openpyxl.chart import LineChart, Reference
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side

@@ -24,7 +24,10 @@ from sqlalchemy import func, select
 from unidecode import unidecode
 
 from bot.clock import PARIS as PARIS_TZ, utc_now
+from bot.db.models import FundingAdjustment, FundingEntry, FundingYear, Place
+from bot.db.session import session_scope
 from bot.funding.rules import YearRule, rule_for
+from bot.geo import communes as geo
 
 
 # How a report can group its rows, with the French headers of its label and detail columns.
@@ -241,16 +244,12 @@ class Whereabouts:
 
 @lru_cache(maxsize=1)
 def _merged_into() -> dict[str, str]:
-    from bot.geo.communes import former_communes
-
-    return {former.code_insee: former.merged_into for former in former_communes()}
+    return {former.code_insee: former.merged_into for former in geo.former_communes()}
 
 
 def _member_commune(code_insee: str | None, code_postal: str | None):
     """The member commune (bot.geo Commune) of a place's INSEE code (arrondissements and former
     communes included), or, without a code, of its postcode when that names one; else None."""
-    from bot.geo import communes as geo
-
     code = (code_insee or "").strip()
     if code:
         found = geo.place(_merged_into().get(code, code))
@@ -318,8 +317,6 @@ def _series(rows: Iterable[datetime]) -> list[tuple[date, int]]:
 
 
 def _funded_times(session, year: int) -> list[datetime]:
-    from bot.db.models import FundingEntry
-
     return list(session.execute(
         select(FundingEntry.recorded_at)
         .where(FundingEntry.year == year, FundingEntry.funded.is_(True))).scalars())
@@ -328,8 +325,6 @@ def _funded_times(session, year: int) -> list[datetime]:
 def funded_over_time(year: int, *, url: str | None = None) -> list[tuple[date, int]]:
     """Cumulative persons funded in `year`, by the Europe/Paris day their accompaniment was
     recorded: [(day, funded so far)], one item per day that added some, oldest first."""
-    from bot.db.session import session_scope
-
     with session_scope(url) as session:
         return _series(_funded_times(session, year))
 
@@ -344,9 +339,6 @@ def funding_report(year: int, by: str = "structure", *, url: str | None = None,
     if by not in GROUPINGS:
         raise UnknownGrouping(f"unknown grouping {by!r}: choose one of {', '.join(GROUPINGS)}")
     rule = rule_for(year, rules_path)
-
-    from bot.db.models import FundingAdjustment, FundingEntry, FundingYear, Place
-    from bot.db.session import session_scope
 
     with session_scope(url) as session:
         counts = session.execute(
