@@ -20,6 +20,9 @@ from sanic.exceptions import NotFound
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.web.backoffice.blueprint import backoffice_blueprint
+from bot.web.simulator import simulator_blueprint
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 INDEX_FILE = STATIC_DIR / "index.html"
 
@@ -117,12 +120,8 @@ def create_app(socket_url: str | None = None, name: str | None = None) -> Sanic:
         return response.json({"status": "ok"})
 
     # The back-office (/backoffice/...), registered before the catch-all of static files.
-    from bot.web.backoffice.views import backoffice_blueprint
-
     app.blueprint(backoffice_blueprint())
     # The SMS simulator (/sms-simulator), answering 404 unless NPT_SMS_SIMULATOR=1.
-    from bot.web.simulator import simulator_blueprint
-
     app.blueprint(simulator_blueprint())
 
     @app.get("/<file_path:path>")
