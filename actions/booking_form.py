@@ -20,8 +20,9 @@ from rasa_sdk.forms import FormValidationAction
 from actions.common import channel_of, off_loop, person_key_of
 from actions.interruptions import answering, count_unclear, gives_way, is_filler
 from bot import messages
-from bot.booking import (AlreadyBooked, Booking, BookingError, BookingNotFound, book, bookable,
-                         free_slots, move)
+from bot.booking.bookings import book, Booking, move
+from bot.booking.errors import AlreadyBooked, BookingError, BookingNotFound
+from bot.booking.slots import bookable, free_slots
 from bot.booking.preferences import Preference, read_preference
 from bot.booking.wishes import slots_for_wish
 from bot import clock

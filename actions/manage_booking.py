@@ -19,7 +19,8 @@ from actions.booking_form import (ValidateBookingForm, now, numbers_phrase,
 from actions.common import off_loop, person_key_of
 from actions.interruptions import answering, count_unclear, gives_way
 from bot import messages
-from bot.booking import BookingError, active_bookings, cancel
+from bot.booking.bookings import active_bookings, cancel
+from bot.booking.errors import BookingError
 from bot.clock import say_slot
 from bot.text import normalize
 

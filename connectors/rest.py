@@ -17,7 +17,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.messaging.channel_store import offered_choices, remember_choices
+from bot.channels.channel_store import offered_choices, remember_choices
 from bot.people.pseudonyms import conversation_id, conversation_identity, person_key
 from connectors.gate import as_words, last_question, opt_gate, payloads
 

@@ -30,7 +30,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.messages import text as say
-from bot.messaging import telegram_store
+from bot.channels import telegram_store
 from connectors.background import BackgroundTasks, retry_delays_from_env
 from connectors.gate import as_words, last_question, opt_gate
 from bot.people import is_opted_out
@@ -136,7 +136,7 @@ class TelegramOutput(OutputChannel):
         return False
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        from bot.messaging.channel_store import remember_choices
+        from bot.channels.channel_store import remember_choices
 
         text = (message.get("text") or "").strip()
         buttons = message.get("buttons") or message.get("quick_replies") or []
@@ -192,7 +192,7 @@ class TelegramInput(InputChannel):
         return TelegramOutput(self.bot)
 
     async def _handle(self, update, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        from bot.messaging.channel_store import offered_choices
+        from bot.channels.channel_store import offered_choices
 
         output = TelegramOutput(self.bot, in_turn=True)
         if update.callback_query is not None:

@@ -3,7 +3,7 @@
 POST /webhooks/twilio_sms/webhook
   1. the X-Twilio-Signature is checked against the public URL (NPT_PUBLIC_URL, else the proxy's
      X-Forwarded-Proto/Host, else the request's own): forged or unsigned -> 403, nothing stored;
-  2. the message is stored (bot.messaging.sms_store) before anything else; the same MessageSid
+  2. the message is stored (bot.channels.sms_store) before anything else; the same MessageSid
      again is acknowledged and not processed twice;
   3. Twilio gets its answer at once (empty TwiML); the message is processed in the background:
      STOP / ARRET / STOP SMS opt the number out before anything else (one confirmation),
@@ -13,7 +13,7 @@ POST /webhooks/twilio_sms/webhook
 POST /webhooks/twilio_sms/status: Twilio's delivery report (signature-checked too).
 
 Replies leave through `TwilioSmsOutput`: one SMS per response, buttons as a numbered list (no
-payload ever shown), GSM-7 where possible (bot.messaging.sms_text), segments counted and stored,
+payload ever shown), GSM-7 where possible (bot.channels.sms_text), segments counted and stored,
 sent off the event loop with the real `twilio` client, retried with backoff, failures stored and
 logged. Without TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER the channel is off
 (its webhook answers 503) and a log line says so.
@@ -125,9 +125,9 @@ class SmsSender:
                    force: bool = False) -> bool:
         """Send `body` (and its choices) to `phone`; False when nothing was sent (STOP, or every
         attempt failed: then the failure is stored and logged)."""
-        from bot.messaging.sms_store import (mark_failed, mark_sent, record_outbound_for_key,
+        from bot.channels.sms_store import (mark_failed, mark_sent, record_outbound_for_key,
                                              scrub)
-        from bot.messaging.sms_text import render_with_choices, sms_variant
+        from bot.channels.sms_text import render_with_choices, sms_variant
 
         key = key_of(phone)
         if not force and await asyncio.to_thread(is_opted_out, key):
@@ -252,7 +252,7 @@ class TwilioSmsInput(InputChannel):
                        stale_after: float | None = None) -> None:
         """Claim the stored SMS, handle it; on an error try again, then keep it as failed
         (with its error, for the operator), never silently left."""
-        from bot.messaging.sms_store import claim_inbound, set_status
+        from bot.channels.sms_store import claim_inbound, set_status
 
         for delay in (*self.retry_delays, None):
             attempt = await asyncio.to_thread(claim_inbound, message_id, stale_after)
@@ -276,8 +276,8 @@ class TwilioSmsInput(InputChannel):
 
     async def _handle(self, phone: str, body: str,
                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        from bot.messaging.sms_store import last_choices_for_key
-        from bot.messaging.sms_text import choice_payload
+        from bot.channels.sms_store import last_choices_for_key
+        from bot.channels.sms_text import choice_payload
 
         key = key_of(phone)
         conversation = conversation_id(CHANNEL, phone)
@@ -309,7 +309,7 @@ class TwilioSmsInput(InputChannel):
     async def _recover(self, on_new_message, older_than: float) -> None:
         """Messages stored but not processed (the server stopped, or another one did) are
         processed now; each is claimed first, so none is processed twice."""
-        from bot.messaging.sms_store import unprocessed_inbound
+        from bot.channels.sms_store import unprocessed_inbound
 
         left = await asyncio.to_thread(unprocessed_inbound, older_than)
         if left:
@@ -321,7 +321,7 @@ class TwilioSmsInput(InputChannel):
                                                 on_new_message, stale_after=STALE_SECONDS))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        from bot.messaging.sms_store import record_inbound, update_delivery
+        from bot.channels.sms_store import record_inbound, update_delivery
 
         hook = Blueprint("twilio_sms_webhook", __name__)
 
@@ -329,7 +329,7 @@ class TwilioSmsInput(InputChannel):
         async def recover(app, loop) -> None:
             """Messages stored but not processed when the server last stopped are processed
             now: a restart loses none."""
-            from bot.messaging.sms_store import unprocessed_inbound
+            from bot.channels.sms_store import unprocessed_inbound
 
             self.agent = getattr(app.ctx, "agent", None)
             if self.sender is None:

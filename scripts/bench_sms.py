@@ -1,6 +1,6 @@
 """What a complete diagnostic and booking costs by SMS: every message the assistant sends on
 the way, through our Twilio channel, as the fake Twilio API receives it; segments counted the
-way operators bill them (bot.messaging.sms_text.segments) and as stored by the channel.
+way operators bill them (bot.channels.sms_text.segments) and as stored by the channel.
 
 Run alone: `.venv/bin/python scripts/bench_sms.py [MODEL]` (default models/npt.tar.gz); also
 part of `make bench`.
@@ -38,7 +38,7 @@ PATH = [
 
 
 def bench_sms(model: Path) -> dict:
-    from bot.messaging.sms_text import segments
+    from bot.channels.sms_text import segments
 
     work = Path(tempfile.mkdtemp(prefix="npt-bench-sms-"))
     twilio = FakeTwilio().start()

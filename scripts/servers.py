@@ -165,7 +165,7 @@ class Servers:
                     self.log_dir / f"rasa-{self.rasa_port}.log", self.env),
         ]
         self.processes.append(
-            Process("scheduler", [python, "-m", "bot.messaging.scheduler"], "",
+            Process("scheduler", [python, "-m", "bot.cli.scheduler"], "",
                     self.log_dir / f"scheduler-{self.rasa_port}.log", self.env))
         if self.web_port:
             self.processes.append(

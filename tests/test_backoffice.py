@@ -20,7 +20,8 @@ import requests
 import requests.adapters
 from sqlalchemy import select, text
 
-from bot.booking import book, free_slots
+from bot.booking.bookings import book
+from bot.booking.slots import free_slots
 from bot.booking.partners.load import load_partners
 from bot.clock import now_paris
 from bot.db.models import Booking, FundingEntry, Place, Referral, ReferralEvent, Reminder

@@ -17,9 +17,11 @@ import pytest
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
-from bot.booking import (AlreadyBooked, BookingNotActive, BookingNotFound, PlaceNotBookable,
-                         SlotFull, SlotUnavailable, active_bookings, book, bookable, booking_rules,
-                         cancel, find_booking, forget_contact, free_slots, move)
+from bot.booking.bookings import active_bookings, book, cancel, find_booking, forget_contact, move
+from bot.booking.errors import (AlreadyBooked, BookingNotActive, BookingNotFound,
+                                PlaceNotBookable, SlotFull, SlotUnavailable)
+from bot.booking.rules import booking_rules
+from bot.booking.slots import bookable, free_slots
 from bot.booking import bookings as bookings_module
 from bot.booking.partners.closures import add_closure
 from bot.booking.partners.load import load_partners
@@ -27,7 +29,7 @@ from bot.db.models import Place, SlotSeats
 from bot.db.session import alembic_config, get_engine, session_scope, upgrade
 from bot.places import DEFAULT_SOURCE, seed_default_places
 from bot.referrals import ReferralStatus, referrals_of
-from bot.reminders import ReminderStatus, reminders_of_booking
+from bot.notifications.outbox import NotificationStatus, notifications_of_booking
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=PARIS)  # a Tuesday morning
@@ -184,14 +186,14 @@ def test_booking_confirms_the_slot_and_records_the_referral_and_the_reminder(dem
         "eloigne", ["Aide aux démarches administratives"], "1")
     assert (referral.channel, referral.oriented_by, referral.slot_start) == ("twilio_sms", "assistant", at(3, 10))
     assert referral.status.label == "Rendez-vous pris"
-    [reminder] = reminders_of_booking(booking.id)
-    assert reminder.status == ReminderStatus.PENDING
+    [reminder] = notifications_of_booking(booking.id)
+    assert reminder.status == NotificationStatus.PENDING
     assert reminder.due_at == at(2, 18)  # the evening before, 18:00
 
 
 def test_a_booking_made_after_the_reminder_time_gets_no_reminder(demo):
     booking = book_for("late", place_pk(PARIS_12), at(2, 10), now=at(1, 19))
-    assert reminders_of_booking(booking.id) == []
+    assert notifications_of_booking(booking.id) == []
 
 
 def test_booking_refuses_times_that_are_not_free_slots(demo):
@@ -265,9 +267,9 @@ def test_moving_frees_the_old_seat_and_keeps_the_reference(demo):
     assert book_for("someone", pk, at(3, 10)).start == at(3, 10)
     [referral] = referrals_of("mover")
     assert (referral.slot_start, referral.status) == (at(7, 14), ReferralStatus.BOOKED)
-    old, new = reminders_of_booking(booking.id)
-    assert (old.status, old.due_at) == (ReminderStatus.CANCELLED, at(2, 18))
-    assert (new.status, new.due_at) == (ReminderStatus.PENDING, at(6, 18))
+    old, new = notifications_of_booking(booking.id)
+    assert (old.status, old.due_at) == (NotificationStatus.CANCELLED, at(2, 18))
+    assert (new.status, new.due_at) == (NotificationStatus.PENDING, at(6, 18))
     with session_scope() as session:
         assert sum(session.execute(select(SlotSeats.taken)).scalars()) == 2
 
@@ -284,7 +286,7 @@ def test_a_move_that_cannot_be_made_changes_nothing(demo):
         move(booking.id, person_key="not-the-owner", new_start=at(8, 10), now=NOW)
     [still] = active_bookings("mover-2", NOW)
     assert still.start == at(3, 10)
-    assert [r.status for r in reminders_of_booking(booking.id)] == [ReminderStatus.PENDING]
+    assert [r.status for r in notifications_of_booking(booking.id)] == [NotificationStatus.PENDING]
     assert move(booking.id, person_key="mover-2", new_start=at(3, 10), now=NOW).start == at(3, 10)
     with pytest.raises(BookingNotActive):  # the appointment has begun
         move(booking.id, person_key="mover-2", new_start=at(8, 10), now=at(3, 10, 5))
@@ -299,7 +301,7 @@ def test_cancelling_frees_the_seat_and_cancels_referral_and_reminder(demo):
     assert cancelled.status == "cancelled"
     assert at(3, 10) in {s.start for s in all_slots(pk)}
     assert referrals_of("canceller")[0].status == ReferralStatus.CANCELLED
-    assert [r.status for r in reminders_of_booking(booking.id)] == [ReminderStatus.CANCELLED]
+    assert [r.status for r in notifications_of_booking(booking.id)] == [NotificationStatus.CANCELLED]
     assert active_bookings("canceller", NOW) == []
     assert cancel(booking.id, person_key="canceller", now=NOW).status == "cancelled"  # twice: same
     with session_scope() as session:
@@ -347,7 +349,7 @@ def test_forget_contact_blanks_contact_details_and_keeps_the_pseudonymous_referr
     with session_scope() as session:
         row = session.get(bookings_module.BookingRow, booking.id)
         assert row.sender_id is None and row.first_name is None
-    assert [r.status for r in reminders_of_booking(booking.id)] == [ReminderStatus.CANCELLED]
+    assert [r.status for r in notifications_of_booking(booking.id)] == [NotificationStatus.CANCELLED]
     [referral] = referrals_of("erased")
     assert referral.person_key == "erased" and referral.status == ReferralStatus.BOOKED
 

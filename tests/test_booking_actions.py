@@ -32,16 +32,17 @@ from actions.booking_form import (BOOKING_STATE, ActionBookingDone, AskFirstName
                                   AskSlotPick, AskWhere, ValidateBookingForm)
 from actions.manage_booking import (ActionManageDone, AskManageAction, AskManagePick,
                                     ValidateManageForm)
-from actions.reminders import ActionSendReminder, ActionTellStructureCancelled
+from actions.notifications import ActionSendReminder, ActionTellStructureCancelled
 from bot import messages
-from bot.booking import active_bookings, book, cancel, find_booking, free_slots
+from bot.booking.bookings import active_bookings, book, cancel, find_booking
+from bot.booking.slots import free_slots
 from bot.booking.partners.load import load_partners
 from bot.clock import say_slot
 from bot.db.models import Place
 from bot.db.session import get_engine, session_scope
 from bot.geo.messages import ask_where
 from bot.people import record_opt_out
-from bot.reminders import compose_reminder
+from bot.notifications.booking_reminder import NOTIFIER as REMINDER
 from bot.places import DEFAULT_SOURCE, seed_default_places
 from bot.referrals import ReferralStatus, referrals_of
 
@@ -771,7 +772,7 @@ async def test_the_reminder_names_the_person_the_place_and_the_time():
     events, sent = await run(ActionSendReminder(), reminder_tracker(booking.reference))
 
     assert events == []
-    assert texts(sent) == [compose_reminder(
+    assert texts(sent) == [REMINDER.compose(
         "Fatima", booking.start, "France services La Poste de Saint-Denis", booking.address,
         booking.reference, datetime.now(booking.start.tzinfo).date())]
     assert sent[0]["text"].startswith("Bonjour Fatima,")

@@ -45,7 +45,7 @@ def test_an_sms_stored_before_a_restart_is_answered_after_it(tmp_path):
     """The server stopped after storing a message and before processing it: at the next start
     the message is processed, and answered once."""
     from bot.db.session import upgrade
-    from bot.messaging.sms_store import record_inbound
+    from bot.channels.sms_store import record_inbound
     from connectors.twilio_sms import key_of
     from scripts.fake_twilio import FakeTwilio
     from scripts.servers import PROJECT_DIR, Servers, free_port

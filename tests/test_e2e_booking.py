@@ -117,7 +117,7 @@ def test_a_new_conversation_days_later_can_move_the_booking(assistant):
 
 
 def test_the_reminder_is_sent_once_through_the_reply_path_and_never_after_stop(assistant):
-    from bot.messaging.reminders import send_due_reminders
+    from bot.notifications.sender import send_due
 
     sender, stopped = f"e2e-{uuid.uuid4()}", f"e2e-{uuid.uuid4()}"
     book_in_saint_denis(assistant, sender, "Karim", when=a_weekday_next_week())
@@ -127,9 +127,9 @@ def test_the_reminder_is_sent_once_through_the_reply_path_and_never_after_stop(a
                        "on b.id = r.booking_id where b.person_key = ?", key_of(assistant, sender))
     later = datetime.fromisoformat(str(due_at)).replace(tzinfo=timezone.utc) + timedelta(minutes=1)
     token = assistant.env["NPT_RASA_TOKEN"]
-    first = send_due_reminders(now=later, url=assistant.db_url, rasa=assistant.rasa_url,
+    first = send_due(now=later, url=assistant.db_url, rasa=assistant.rasa_url,
                                token=token)
-    second = send_due_reminders(now=later, url=assistant.db_url, rasa=assistant.rasa_url,
+    second = send_due(now=later, url=assistant.db_url, rasa=assistant.rasa_url,
                                 token=token)
     statuses = dict(rows(assistant.db_url,
                          "select b.first_name, r.status from reminders r join bookings b "
@@ -141,7 +141,7 @@ def test_the_reminder_is_sent_once_through_the_reply_path_and_never_after_stop(a
 
 def test_the_reminder_is_said_in_the_persons_conversation(assistant):
     """The pushed intent makes Rasa say the reminder, as a reply would be said."""
-    from bot.messaging.rasa_push import push_intent
+    from bot.notifications.rasa_push import push_intent
 
     sender = f"e2e-{uuid.uuid4()}"
     book_in_saint_denis(assistant, sender, "Lina")
@@ -166,8 +166,8 @@ def test_a_structure_cancelling_is_told_in_the_persons_conversation(assistant):
     """The structure cancels from the back-office: the seat is freed and the queued message is
     pushed through Rasa, said in the person's conversation, and sent once."""
     from bot.booking.staff import cancel_by_staff
-    from bot.messaging.rasa_push import push_intent
-    from bot.messaging.reminders import send_due_reminders
+    from bot.notifications.rasa_push import push_intent
+    from bot.notifications.sender import send_due
 
     sender = f"e2e-{uuid.uuid4()}"
     book_in_saint_denis(assistant, sender, "Nadia")
@@ -183,8 +183,8 @@ def test_a_structure_cancelling_is_told_in_the_persons_conversation(assistant):
     assert "Nadia" in text and "a annulé votre rendez-vous" in text, said
     later = datetime.now(timezone.utc) + timedelta(minutes=1)
     token = assistant.env["NPT_RASA_TOKEN"]
-    first = send_due_reminders(now=later, url=assistant.db_url, rasa=assistant.rasa_url, token=token)
-    second = send_due_reminders(now=later, url=assistant.db_url, rasa=assistant.rasa_url, token=token)
+    first = send_due(now=later, url=assistant.db_url, rasa=assistant.rasa_url, token=token)
+    second = send_due(now=later, url=assistant.db_url, rasa=assistant.rasa_url, token=token)
     assert first.failed == 0 and second.sent == 0
     [(status,)] = rows(assistant.db_url, "select status from reminders where booking_id = ? "
                        "and kind = 'structure_cancelled'", booking_id)

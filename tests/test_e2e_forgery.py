@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import socketio
 
-from bot.booking import book, free_slots
+from bot.booking.bookings import book
+from bot.booking.slots import free_slots
 from bot.clock import now_paris
 from bot.people.pseudonyms import channel_identity, person_key
 from scripts.fake_telegram import message_update

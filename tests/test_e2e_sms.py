@@ -51,7 +51,7 @@ def test_a_person_does_the_diagnostic_and_books_by_sms(assistant):
     [(status,)] = rows(assistant.db_url, "select status from bookings where reference = ?", reference)
     assert status == "booked"
     # The reminder goes out by SMS too, through the same channel.
-    from bot.messaging.rasa_push import push_intent
+    from bot.notifications.rasa_push import push_intent
 
     count = len(assistant.twilio.to(phone))
     push_intent(f"sms:{phone}", "twilio_sms", "EXTERNAL_reminder", {"reference": reference},
@@ -102,7 +102,7 @@ def test_a_webhook_retried_with_the_same_message_sid_is_processed_once(assistant
 
 
 def test_stop_is_honoured_before_anything_else_until_start(assistant):
-    from bot.messaging.rasa_push import PushError, push_intent
+    from bot.notifications.rasa_push import PushError, push_intent
 
     phone = new_phone()
     exchange(assistant, phone, "bonjour", "On commence ?")

@@ -83,7 +83,7 @@ def test_a_person_does_the_diagnostic_and_books_on_telegram(assistant):
                       "and first_name = 'Mariam' and status = 'booked'")
     assert count >= 1
     # The reminder comes on Telegram too, through the same channel.
-    from bot.messaging.rasa_push import push_intent
+    from bot.notifications.rasa_push import push_intent
 
     reference = re.search(r"Votre référence : ([A-Z0-9]{6})", text).group(1)
     before = len(assistant.telegram.sent_to(chat))
@@ -143,7 +143,7 @@ def test_the_start_parameter_of_a_deep_link_is_kept_with_the_message(assistant):
 
 
 def test_stop_is_honoured_before_anything_else_until_start(assistant):
-    from bot.messaging.rasa_push import PushError, push_intent
+    from bot.notifications.rasa_push import PushError, push_intent
 
     chat = new_chat()
     send(assistant, chat, message_update(chat, "bonjour"), "On commence ?")

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from bot.booking import cancel
+from bot.booking.bookings import cancel
 from bot.clock import to_db
 from bot.db.models import FundingAdjustment, FundingEntry, ReferralEvent
 from bot.db.session import session_scope

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from bot.booking import bookable, free_slots
+from bot.booking.slots import bookable, free_slots
 from bot.booking.partners.closures import add_closure
 from bot.booking.partners.errors import PartnersFileError
 from bot.booking.partners.file import DEFAULT_PARTNERS_FILE

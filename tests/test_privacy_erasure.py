@@ -20,7 +20,7 @@ from bot.db.models import ChatChoices, Reminder, SmsMessage
 from bot.db.session import session_scope
 from bot.diagnostic import evaluate
 from bot.diagnostic.results import save_result
-from bot.messaging import channel_store, sms_store
+from bot.channels import channel_store, sms_store
 from bot.people import (channel_identity, erase_person, is_opted_out, person_key, record_consent,
                         record_opt_out)
 from bot.people.identity import (IdentityError, normalise_phone, person_ref,

@@ -5,6 +5,7 @@ scheduler runs it daily beside the reminders. SQLite databases in a temporary fo
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -20,8 +21,8 @@ from bot.db.models import (Booking as BookingRow, ChannelUpdate, ChatChoices, Sm
 from bot.db.session import session_scope
 from bot.diagnostic import evaluate
 from bot.diagnostic.results import save_result
-from bot.messaging import channel_store, sms_store
-from bot.messaging.scheduler import DAY, Job, Schedule, interval, jobs, purge_old_data
+from bot.channels import channel_store, sms_store
+from bot.cli.scheduler import DAY, Job, Schedule, interval, jobs, run_command
 from bot.people import person_key
 from bot.people.retention import months_before, purge
 from connectors.tracker_store import ErasingSQLTrackerStore
@@ -284,13 +285,10 @@ def test_jobs_run_at_start_then_at_their_period_and_a_failure_never_stops_the_lo
     assert calls == ["often", "broken", "often", "often", "broken"]
 
 
-async def test_the_scheduler_purge_job_purges_the_configured_databases(aged, tracker_url,
-                                                                       monkeypatch, caplog):
-    import bot.people.retention as retention
-
-    real = retention.purge
-    monkeypatch.setattr(retention, "purge", lambda: real(now=PURGE_NOW))
+async def test_the_scheduler_purge_job_purges_the_configured_databases(aged, tracker_url, caplog):
+    [job] = [job for job in jobs() if job.name == "privacy purge"]  # `npt privacy purge`
     with caplog.at_level(logging.INFO, logger="npt.scheduler"):
-        purge_old_data()
-    assert "privacy purge (older than 2026-12-15): tracker conversations 1" in caplog.text
+        run_command(job.name, ["privacy", "purge", "--now", PURGE_NOW.isoformat()])
+    assert "privacy purge: data older than 2026-12-15" in caplog.text
+    assert re.search(r"privacy purge: tracker conversations +1 ", caplog.text), caplog.text
     assert senders(tracker_url) == {"tg:111": 6, "web:abc": 3}

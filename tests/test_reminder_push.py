@@ -13,9 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bot.messaging.rasa_push import PushError, PushUncertain, push_intent
-from bot.messaging.reminders import send_due_reminders
-from bot.reminders import ReminderStatus, reminder_counts, reminders_of_booking
+from bot.notifications.rasa_push import PushError, PushUncertain, push_intent
+from bot.notifications.sender import send_due
+from bot.notifications.outbox import NotificationStatus, counts_by_status, notifications_of_booking
 from tests.test_booking import PARIS_12, at, book_for, demo, place_pk  # noqa: F401
 
 EVENING_BEFORE = at(2, 18)  # the reminder of an appointment on Thursday 3 December
@@ -74,12 +74,12 @@ def refused_url() -> str:
         return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
-def statuses(booking_id: int) -> list[ReminderStatus]:
-    return [r.status for r in reminders_of_booking(booking_id)]
+def statuses(booking_id: int) -> list[NotificationStatus]:
+    return [r.status for r in notifications_of_booking(booking_id)]
 
 
 def send(now, rasa: str):
-    return send_due_reminders(now=now, rasa=rasa, token="t0ken", timeout=SHORT_TIMEOUT)
+    return send_due(now=now, rasa=rasa, token="t0ken", timeout=SHORT_TIMEOUT)
 
 
 def test_a_push_answered_too_late_is_sent_once_and_never_retried(demo, caplog):
@@ -87,7 +87,7 @@ def test_a_push_answered_too_late_is_sent_once_and_never_retried(demo, caplog):
     with FakeRasa(delay=SHORT_TIMEOUT + 1.5) as rasa:
         first = send(EVENING_BEFORE, rasa.url)
         assert (first.sent, first.failed, first.uncertain) == (0, 0, 1)
-        assert statuses(booking.id) == [ReminderStatus.UNCERTAIN]
+        assert statuses(booking.id) == [NotificationStatus.UNCERTAIN]
         later = send(EVENING_BEFORE + RETRY, rasa.url)
         much_later = send(EVENING_BEFORE + 3 * RETRY, rasa.url)
         assert (later.sent, later.failed, later.uncertain) == (0, 0, 0)
@@ -98,9 +98,9 @@ def test_a_push_answered_too_late_is_sent_once_and_never_retried(demo, caplog):
     assert path.startswith("/conversations/+33612340001/trigger_intent?")
     assert "output_channel=twilio_sms" in path and "token=t0ken" in path
     assert body == {"name": "EXTERNAL_reminder", "entities": {"reference": booking.reference}}
-    [record] = reminders_of_booking(booking.id)
+    [record] = notifications_of_booking(booking.id)
     assert record.attempts == 1 and "may have been delivered" in record.last_error
-    assert reminder_counts() == {"uncertain": 1}  # what `npt reminders list` prints
+    assert counts_by_status() == {"uncertain": 1}  # what `npt reminders list` prints
     assert any(r.levelname == "WARNING" and booking.reference in r.getMessage()
                and "uncertain" in r.getMessage() for r in caplog.records)
 
@@ -110,15 +110,15 @@ def test_a_push_answered_with_an_error_status_is_retried_next_round(demo):
     with FakeRasa(status=500) as rasa:
         first = send(EVENING_BEFORE, rasa.url)
         assert (first.sent, first.failed, first.uncertain) == (0, 1, 0)
-        assert statuses(booking.id) == [ReminderStatus.PENDING]
+        assert statuses(booking.id) == [NotificationStatus.PENDING]
         assert send(EVENING_BEFORE + timedelta(minutes=1), rasa.url).failed == 0  # not yet
         assert len(rasa.pushes) == 1
         rasa.status = 200
         second = send(EVENING_BEFORE + RETRY, rasa.url)
         assert (second.sent, second.failed, second.uncertain) == (1, 0, 0)
         assert len(rasa.pushes) == 2
-    [record] = reminders_of_booking(booking.id)
-    assert (record.status, record.attempts) == (ReminderStatus.SENT, 2)
+    [record] = notifications_of_booking(booking.id)
+    assert (record.status, record.attempts) == (NotificationStatus.SENT, 2)
 
 
 def test_a_push_to_a_rasa_that_is_not_there_is_retried_next_round(demo):
@@ -126,13 +126,13 @@ def test_a_push_to_a_rasa_that_is_not_there_is_retried_next_round(demo):
     first = send(EVENING_BEFORE, refused_url())
     assert (first.sent, first.failed, first.uncertain) == (0, 1, 0)
     assert "unreachable" in first.errors[0]
-    assert statuses(booking.id) == [ReminderStatus.PENDING]
+    assert statuses(booking.id) == [NotificationStatus.PENDING]
     with FakeRasa() as rasa:
         second = send(EVENING_BEFORE + RETRY, rasa.url)
         assert (second.sent, second.failed, second.uncertain) == (1, 0, 0)
         assert send(EVENING_BEFORE + 2 * RETRY, rasa.url).sent == 0
         assert len(rasa.pushes) == 1
-    assert statuses(booking.id) == [ReminderStatus.SENT]
+    assert statuses(booking.id) == [NotificationStatus.SENT]
 
 
 def test_push_intent_says_whether_rasa_may_have_taken_the_message():

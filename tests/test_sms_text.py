@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.messaging.sms_text import (REPLY_WITH_NUMBER, SmsCost, choice_payload, is_gsm7,
+from bot.channels.sms_text import (REPLY_WITH_NUMBER, SmsCost, choice_payload, is_gsm7,
                                     render_with_choices, segments, sms_parts, sms_variant,
                                     to_gsm7)
 

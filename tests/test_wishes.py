@@ -24,7 +24,7 @@ from bot.booking.wishes import WishAnswer, part_distance, say_wish, slots_for_wi
 from bot.db.models import Place
 from bot.db.session import session_scope, upgrade
 from bot.messages import MESSAGES_PATH
-from bot.messaging.sms_text import is_gsm7
+from bot.channels.sms_text import is_gsm7
 from bot.places import DEFAULT_SOURCE, seed_default_places
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -38,9 +38,10 @@ from bot.clock import aware, from_db, now_paris, to_db
 from bot.db.models import Agenda, Booking as BookingRow, Place, Reminder, SlotSeats
 from bot.db.retry import retrying as _retrying
 from bot.db.session import session_scope, upsert_insert
+from bot.notifications import booking_reminder, structure_cancelled
+from bot.notifications.outbox import NotificationStatus, add as notify, cancel_pending
+from bot.places.address import one_line_address
 from bot.referrals.core import ReferralStatus, check_diagnosis, create_referral, follow_booking
-from bot.reminders.store import (ReminderStatus, cancel_for_booking, schedule,
-                                 schedule_cancellation_notice)
 
 BOOKED, CANCELLED = "booked", "cancelled"
 CANCELLED_BY = ("person", "structure", "admin")
@@ -68,13 +69,13 @@ class Booking:
     collective: bool = False
 
 
-def one_line_address(place: Place) -> str:
-    """"181 Avenue Daumesnil, 75012 Paris 12e"."""
-    parts = [place.adresse.strip()]
-    if place.complement_adresse and place.complement_adresse.strip():
-        parts.append(place.complement_adresse.strip())
-    parts.append(f"{place.code_postal} {place.commune}".strip())
-    return ", ".join(part for part in parts if part)
+def _schedule_reminder(session: Session, booking_id: int, start: datetime, now: datetime,
+                       rules: BookingRules) -> None:
+    """The booking's reminder, in its transaction, unless its due time has already passed (a
+    booking made the evening before, or the same day: the confirmation was just sent)."""
+    due = booking_reminder.due_time(start, rules)
+    if now < due < start:
+        notify(session, booking_reminder.NOTIFIER, booking_id, due, now)
 
 
 def _view(session: Session, row: BookingRow, rules: BookingRules | None = None) -> Booking:
@@ -203,7 +204,7 @@ def book(*, person_key: str, sender_id: str, channel: str, place_pk: int, start:
             create_referral(session, person_key=person_key, diagnosis=diagnosis, place_pk=place_pk,
                             booking_id=row.id, slot_start=row.start, channel=channel,
                             oriented_by=oriented_by, oriented_by_organisation=organisation, now=now_db)
-            schedule(session, row, slot_start, now, rules)
+            _schedule_reminder(session, row.id, slot_start, now, rules)
             session.flush()
             return _view(session, row, rules)
 
@@ -268,9 +269,9 @@ def move(booking_id: int, *, person_key: str, new_start: datetime, agenda_id: in
             row.agenda_id, row.slot_seat_id = plan.id, seat_id
             row.start, row.end, row.updated_at = to_db(slot_start), to_db(slot_end), now_db
             follow_booking(session, row.id, now=now_db, slot_start=row.start)
-            cancel_for_booking(session, row.id, now)
+            cancel_pending(session, booking_reminder.NOTIFIER, row.id, now)
             session.flush()
-            schedule(session, row, slot_start, now, rules)
+            _schedule_reminder(session, row.id, slot_start, now, rules)
             session.flush()
             return _view(session, row, rules)
 
@@ -285,7 +286,7 @@ def cancel(booking_id: int, *, person_key: str | None, by: str = "person",
     `person_key` must be the booking's person; None only for staff or an admin (`by` =
     "structure" or "admin"; telling the person is the caller's job). `actor` names who cancelled
     in the referral's audit log (a staff account's email; default: `by`). `notify_person`: a
-    message telling the person is queued in the same transaction (bot.reminders, sent by the
+    message telling the person is queued in the same transaction (bot.notifications, sent by the
     scheduler on their channel). Cancelling a cancelled booking returns it unchanged. Raises BookingNotFound, BookingNotActive (already begun).
     """
     if by not in CANCELLED_BY:
@@ -308,9 +309,9 @@ def cancel(booking_id: int, *, person_key: str | None, by: str = "person",
             _release_seat(session, row.slot_seat_id)
             follow_booking(session, row.id, now=now_db, status=ReferralStatus.CANCELLED,
                            actor=actor or by, actor_role=by)
-            cancel_for_booking(session, row.id, now)
+            cancel_pending(session, booking_reminder.NOTIFIER, row.id, now)
             if notify_person and row.sender_id:
-                schedule_cancellation_notice(session, row.id, now)
+                notify(session, structure_cancelled.NOTIFIER, row.id, now, now)
             session.flush()
             return _view(session, row, rules)
 
@@ -371,8 +372,8 @@ def forget_contact(person_key: str, url: str | None = None, *, now: datetime | N
     with session_scope(url) as session:
         ids = select(BookingRow.id).where(BookingRow.person_key == person_key).scalar_subquery()
         session.execute(update(Reminder).where(Reminder.booking_id.in_(ids),
-                                               Reminder.status == ReminderStatus.PENDING.value)
-                        .values(status=ReminderStatus.CANCELLED.value, updated_at=now_db)
+                                               Reminder.status == NotificationStatus.PENDING.value)
+                        .values(status=NotificationStatus.CANCELLED.value, updated_at=now_db)
                         .execution_options(synchronize_session=False))
         session.execute(update(Reminder).where(Reminder.booking_id.in_(ids),
                                                Reminder.last_error.isnot(None))

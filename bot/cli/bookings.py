@@ -1,7 +1,7 @@
 """`npt bookings list`: upcoming bookings (first name and reference only)."""
 from __future__ import annotations
 
-from bot.booking import upcoming_bookings
+from bot.booking.bookings import upcoming_bookings
 from bot.booking.partners.errors import PartnersError
 from bot.cli.common import URL_HELP, database_errors, fail, place_pk_of
 

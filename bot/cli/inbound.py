@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from bot.messaging import sms_store, telegram_store
+from bot.channels import sms_store, telegram_store
 
 
 def _inbound(args) -> int:

@@ -1,4 +1,5 @@
-"""`npt reminders list|send`: appointment reminders by status; send those due now."""
+"""`npt reminders list|send`: the outbox (reminders and other notifications) by status; send
+those due now."""
 from __future__ import annotations
 
 import sys
@@ -6,9 +7,8 @@ import sys
 from bot.booking.partners.database import check_database
 from bot.booking.partners.errors import PartnersError
 from bot.cli.common import URL_HELP, database_errors, fail
-from bot.messaging.reminders import rasa_is_up, send_due_reminders
-from bot.reminders import ReminderStatus, reminder_counts
-from bot.reminders.store import next_due
+from bot.notifications.outbox import NotificationStatus, counts_by_status, next_due, pending_due
+from bot.notifications.sender import rasa_is_up, send_due
 
 
 def _reminders_list(args) -> int:
@@ -16,8 +16,8 @@ def _reminders_list(args) -> int:
         check_database(args.url)
     except PartnersError as error:
         return fail(str(error))
-    counts = reminder_counts(args.url)
-    for status in ReminderStatus:
+    counts = counts_by_status(args.url)
+    for status in NotificationStatus:
         print(f"{status.value}\t{counts.get(status.value, 0)}")
     due = next_due(args.url)
     print(f"next due: {due:%Y-%m-%d %H:%M} (Europe/Paris)" if due else "next due: none")
@@ -26,10 +26,16 @@ def _reminders_list(args) -> int:
 
 @database_errors
 def _reminders_send(args) -> int:
+    if args.dry_run:
+        due = pending_due(url=args.url)
+        print(f"dry run, nothing sent: {len(due)} due")
+        for kind, reference, when in due:
+            print(f"  {kind} {reference} due {when:%Y-%m-%d %H:%M}")
+        return 0
     if not rasa_is_up(args.rasa):
         return fail(f"Rasa is not reachable at {args.rasa or 'NPT_RASA_URL'}; nothing was sent "
                     "(the reminders stay due)")
-    report = send_due_reminders(url=args.url, rasa=args.rasa)
+    report = send_due(url=args.url, rasa=args.rasa)
     print(f"reminders sent: {report.sent}, failed: {report.failed} (retried later), "
           f"uncertain: {report.uncertain} (not retried: check with the person's structure)")
     for error in report.errors:
@@ -38,13 +44,15 @@ def _reminders_send(args) -> int:
 
 
 def add_commands(sub) -> None:
-    reminders = sub.add_parser("reminders", help="appointment reminders").add_subparsers(
+    reminders = sub.add_parser("reminders", help="appointment reminders and other messages the "
+                                                 "assistant sends on its own").add_subparsers(
         dest="reminders", required=True)
-    rlist = reminders.add_parser("list", help="how many reminders are pending, sent, failed...")
+    rlist = reminders.add_parser("list", help="how many are pending, sent, failed...")
     rlist.add_argument("--url", help=URL_HELP)
     rlist.set_defaults(func=_reminders_list)
-    rsend = reminders.add_parser("send", help="send the reminders that are due (the scheduler "
-                                              "does it every minute)")
+    rsend = reminders.add_parser("send", help="send those that are due (the scheduler does it "
+                                              "every minute)")
     rsend.add_argument("--url", help="database URL (default: NPT_DATABASE_URL)")
     rsend.add_argument("--rasa", help="Rasa server URL (default: NPT_RASA_URL)")
+    rsend.add_argument("--dry-run", action="store_true", help="list what is due, send nothing")
     rsend.set_defaults(func=_reminders_send)

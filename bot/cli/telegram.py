@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.cli.common import fail
-from bot.messaging.telegram_webhook import TelegramSetupError, set_webhook
+from bot.channels.telegram_webhook import TelegramSetupError, set_webhook
 
 
 def _telegram_set_webhook(args) -> int:

@@ -82,8 +82,8 @@ def _database_part(key: str, url: str | None) -> dict[str, Any]:
 def export_person(ref: PersonRef, url: str | None = None, tracker_url: str | None = None
                   ) -> dict[str, Any]:
     """Everything stored about the person `ref` names (bot.people.identity.person_ref)."""
-    from bot.messaging.channel_store import choices_for_key
-    from bot.messaging.sms_store import export_for_key
+    from bot.channels.channel_store import choices_for_key
+    from bot.channels.sms_store import export_for_key
     from bot.people.tracker_data import conversation_texts
 
     data: dict[str, Any] = {"channel": ref.channel, "identifier": ref.raw_id,

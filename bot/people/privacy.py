@@ -66,10 +66,10 @@ def erase_person(key: str, url: str | None = None) -> Erasure:
     conversation itself is erased by the tracker store at the end of the turn
     (connectors/tracker_store.py).
     """
-    from bot.booking import forget_contact  # bookings refer to people, not the reverse
-    from bot.messaging.channel_store import forget_person as forget_chats
-    from bot.messaging.sms_store import forget_person as forget_sms
-    from bot.messaging.telegram_store import forget_person as forget_updates
+    from bot.booking.bookings import forget_contact  # bookings refer to people, not the reverse
+    from bot.channels.channel_store import forget_person as forget_chats
+    from bot.channels.sms_store import forget_person as forget_sms
+    from bot.channels.telegram_store import forget_person as forget_updates
 
     # Contact details of bookings go first: the bookings and referrals stay, under the
     # pseudonym only, and no reminder can reach the person any more.

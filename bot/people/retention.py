@@ -115,7 +115,7 @@ def purge(now: datetime | None = None, dry_run: bool = False, url: str | None = 
     a purge stopped half-way is finished by the next one.
     """
     from bot.booking.bookings import forget_past_contacts
-    from bot.messaging import channel_store, sms_store
+    from bot.channels import channel_store, sms_store
     from bot.people.tracker_data import has_events_table, purge_conversations
 
     if now is None:

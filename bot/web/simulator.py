@@ -155,7 +155,7 @@ class Outbox:
         self._ids = itertools.count(1)
 
     def add(self, phone: str, body: str) -> dict:
-        from bot.messaging.sms_text import segments
+        from bot.channels.sms_text import segments
 
         cost = segments(body)
         message = {"id": next(self._ids), "body": body, "segments": cost.segments,

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete
 
-from bot.booking.bookings import one_line_address
 from bot.booking.partners.listing import PartnerSummary, list_partners
 from bot.db.models import Closure, Place, Referral
 from bot.db.session import session_scope
+from bot.places.address import one_line_address
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Telegram updates, stored before Telegram gets its answer (as SMS are, bot.messaging.sms_store).
+"""Telegram updates, stored before Telegram gets its answer (as SMS are, bot.channels.sms_store).
 
 An update is recorded with its JSON and its person's pseudonym, then acknowledged, then
 processed. Whoever processes it claims it first (a conditional UPDATE checked by its row

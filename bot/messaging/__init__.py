@@ -1,1 +1,0 @@
-"""Messages the assistant sends on its own (reminders), through each channel's reply path."""
