@@ -29,14 +29,15 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.messages import text as say
 from bot.channels import telegram_store
-from connectors.background import BackgroundTasks, retry_delays_from_env
-from connectors.gate import as_words, last_question, opt_gate
+from bot.channels.channel_store import offered_choices, remember_choices
+from bot.messages import text as say
 from bot.people import is_opted_out
 from bot.people.opt_words import opt_word
 from bot.people.pseudonyms import (channel_identity, conversation_id, person_key,
                                    split_conversation_id)
+from connectors.background import BackgroundTasks, retry_delays_from_env
+from connectors.gate import as_words, last_question, opt_gate
 
 log = logging.getLogger(__name__)
 # httpx logs every request's URL at INFO, and a Bot API URL holds the bot's token.
@@ -136,7 +137,6 @@ class TelegramOutput(OutputChannel):
         return False
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        from bot.channels.channel_store import remember_choices
 
         text = (message.get("text") or "").strip()
         buttons = message.get("buttons") or message.get("quick_replies") or []
@@ -192,7 +192,6 @@ class TelegramInput(InputChannel):
         return TelegramOutput(self.bot)
 
     async def _handle(self, update, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        from bot.channels.channel_store import offered_choices
 
         output = TelegramOutput(self.bot, in_turn=True)
         if update.callback_query is not None:

@@ -32,12 +32,16 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.sms_store import (claim_inbound, last_choices_for_key, mark_failed, mark_sent,
+                                    record_inbound, record_outbound_for_key, scrub, set_status,
+                                    unprocessed_inbound, update_delivery)
+from bot.channels.sms_text import choice_payload, render_with_choices, sms_variant
 from bot.messages import text as say
-from connectors.background import BackgroundTasks, retry_delays_from_env
-from connectors.gate import as_words, last_question, opt_gate
 from bot.people import is_opted_out
 from bot.people.pseudonyms import (channel_identity, conversation_id, person_key,
                                    split_conversation_id)
+from connectors.background import BackgroundTasks, retry_delays_from_env
+from connectors.gate import as_words, last_question, opt_gate
 
 log = logging.getLogger(__name__)
 # The twilio library logs every request's headers at INFO: keep the log for what matters.
@@ -125,9 +129,6 @@ class SmsSender:
                    force: bool = False) -> bool:
         """Send `body` (and its choices) to `phone`; False when nothing was sent (STOP, or every
         attempt failed: then the failure is stored and logged)."""
-        from bot.channels.sms_store import (mark_failed, mark_sent, record_outbound_for_key,
-                                             scrub)
-        from bot.channels.sms_text import render_with_choices, sms_variant
 
         key = key_of(phone)
         if not force and await asyncio.to_thread(is_opted_out, key):
@@ -252,7 +253,6 @@ class TwilioSmsInput(InputChannel):
                        stale_after: float | None = None) -> None:
         """Claim the stored SMS, handle it; on an error try again, then keep it as failed
         (with its error, for the operator), never silently left."""
-        from bot.channels.sms_store import claim_inbound, set_status
 
         for delay in (*self.retry_delays, None):
             attempt = await asyncio.to_thread(claim_inbound, message_id, stale_after)
@@ -276,8 +276,6 @@ class TwilioSmsInput(InputChannel):
 
     async def _handle(self, phone: str, body: str,
                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        from bot.channels.sms_store import last_choices_for_key
-        from bot.channels.sms_text import choice_payload
 
         key = key_of(phone)
         conversation = conversation_id(CHANNEL, phone)
@@ -309,7 +307,6 @@ class TwilioSmsInput(InputChannel):
     async def _recover(self, on_new_message, older_than: float) -> None:
         """Messages stored but not processed (the server stopped, or another one did) are
         processed now; each is claimed first, so none is processed twice."""
-        from bot.channels.sms_store import unprocessed_inbound
 
         left = await asyncio.to_thread(unprocessed_inbound, older_than)
         if left:
@@ -321,7 +318,6 @@ class TwilioSmsInput(InputChannel):
                                                 on_new_message, stale_after=STALE_SECONDS))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        from bot.channels.sms_store import record_inbound, update_delivery
 
         hook = Blueprint("twilio_sms_webhook", __name__)
 
@@ -329,7 +325,6 @@ class TwilioSmsInput(InputChannel):
         async def recover(app, loop) -> None:
             """Messages stored but not processed when the server last stopped are processed
             now: a restart loses none."""
-            from bot.channels.sms_store import unprocessed_inbound
 
             self.agent = getattr(app.ctx, "agent", None)
             if self.sender is None:

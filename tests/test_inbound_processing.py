@@ -244,6 +244,7 @@ def test_a_failure_to_record_a_sent_sms_does_not_drop_the_rest_of_the_turn(quick
     out (through the real twilio client, to a fake Twilio API on loopback)."""
     from sqlalchemy.exc import OperationalError
 
+    import connectors.twilio_sms as twilio_sms
     from connectors.twilio_sms import SmsSender, SmsSettings, TwilioSmsOutput
     from scripts.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 
@@ -252,15 +253,17 @@ def test_a_failure_to_record_a_sent_sms_does_not_drop_the_rest_of_the_turn(quick
         settings = SmsSettings(ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER,
                                twilio.env()["TWILIO_API_BASE_URL"], "", (0.01,))
         failures = iter([OperationalError("UPDATE sms_messages", {}, Exception("locked"))])
+        raised = []
         real_mark_sent = sms_store.mark_sent
 
         def mark_sent(*args, **kwargs):
             error = next(failures, None)
             if error is not None:
+                raised.append(error)
                 raise error
             return real_mark_sent(*args, **kwargs)
 
-        monkeypatch.setattr(sms_store, "mark_sent", mark_sent)
+        monkeypatch.setattr(twilio_sms, "mark_sent", mark_sent)  # what the channel calls
         phone = "+33612345301"
         output = TwilioSmsOutput(SmsSender(settings), in_turn=True)
 
@@ -271,5 +274,6 @@ def test_a_failure_to_record_a_sent_sms_does_not_drop_the_rest_of_the_turn(quick
         asyncio.run(turn())
         assert [m["body"] for m in twilio.wait_for(phone, 2, timeout=10)] == [
             "Première réponse", "Deuxième réponse"]
+        assert len(raised) == 1  # the database did fail once, and the turn went on
     finally:
         twilio.stop()

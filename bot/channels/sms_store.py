@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.channels.claims import claim_row
 from bot.clock import now_db
 from bot.db.models import SmsMessage
 from bot.db.session import session_scope
@@ -98,24 +99,13 @@ def set_status(message_id: int, status: str, error: str | None = None,
 def claim_inbound(message_id: int, stale_after: float | None = None,
                   url: str | None = None) -> int | None:
     """Take a received SMS for processing; the attempt number, or None when another process has
-    it or it was processed. A conditional UPDATE checked by its row count: two processes
-    recovering the same SMS at once never both process it. A row left `processing` by a
-    process that stopped is taken again only `stale_after` seconds after it was claimed."""
+    it or it was processed (bot/channels/claims.py: never by two processes; a row left
+    `processing` by a process that stopped is taken again after `stale_after` seconds)."""
     with session_scope(url) as session:
         row = session.get(SmsMessage, message_id)
-        if row is None or row.direction != "in" or row.status not in ("received", "processing"):
+        if row is None or row.direction != "in":
             return None
-        if row.status == "processing" and (
-                stale_after is None or row.updated_at > now_db() - timedelta(seconds=stale_after)):
-            return None
-        attempts = row.attempts or 0
-        taken = session.execute(
-            update(SmsMessage)
-            .where(SmsMessage.id == message_id, SmsMessage.status == row.status,
-                   SmsMessage.attempts == attempts)
-            .values(status="processing", attempts=attempts + 1, updated_at=now_db())
-            .execution_options(synchronize_session=False)).rowcount
-        return attempts + 1 if taken == 1 else None
+        return claim_row(session, SmsMessage, row, row.updated_at, stale_after)
 
 
 def inbound_counts(url: str | None = None) -> dict[str, int]:

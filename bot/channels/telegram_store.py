@@ -15,12 +15,13 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.channels.claims import PROCESSING, RECEIVED, claim_row
 from bot.clock import now_db
 from bot.db.models import ChannelUpdate
 from bot.db.session import session_scope
 
 CHANNEL = "telegram"
-RECEIVED, PROCESSING, PROCESSED, FAILED = "received", "processing", "processed", "failed"
+PROCESSED, FAILED = "processed", "failed"
 
 
 @dataclass(frozen=True)
@@ -54,20 +55,8 @@ def claim(row_id: int, url: str | None = None, stale_after: float | None = None)
     when `stale_after` seconds have passed since it was claimed."""
     with session_scope(url) as session:
         row = session.get(ChannelUpdate, row_id)
-        if row is None or row.status not in (RECEIVED, PROCESSING):
-            return None
-        if row.status == PROCESSING:
-            since = row.updated_at or row.received_at
-            if stale_after is None or since > now_db() - timedelta(seconds=stale_after):
-                return None
-        attempts = row.attempts or 0
-        taken = session.execute(
-            update(ChannelUpdate)
-            .where(ChannelUpdate.id == row_id, ChannelUpdate.status == row.status,
-                   ChannelUpdate.attempts == attempts)
-            .values(status=PROCESSING, attempts=attempts + 1, updated_at=now_db())
-            .execution_options(synchronize_session=False)).rowcount
-        return attempts + 1 if taken == 1 else None
+        claimed_at = row.updated_at or row.received_at if row is not None else None
+        return claim_row(session, ChannelUpdate, row, claimed_at, stale_after)
 
 
 def release(row_id: int, error: str, url: str | None = None) -> None:
