@@ -10,8 +10,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import database_url, private_file
@@ -58,6 +59,16 @@ def _engine(url: str) -> Engine:
             cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
     return engine
+
+
+def missing_table(table: str, url: str | None = None) -> str | None:
+    """None when the database has `table`; otherwise what the operator should be told (the
+    database cannot be opened, or it was never migrated)."""
+    try:
+        ready = inspect(get_engine(url)).has_table(table)
+    except SQLAlchemyError as error:
+        return f"the database cannot be opened: {str(error).splitlines()[0]}"
+    return None if ready else f"the database has no {table} table yet: run `npt db upgrade` first"
 
 
 def upsert_insert(session: Session, table):

@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from sqlalchemy import inspect, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db.models import Place, utcnow
-from bot.db.session import get_engine
+from bot.db.session import get_engine, missing_table
 from bot.places.schema import FieldError, StandardSchema, load_schema
 
 MAX_LINE_BYTES = 1_000_000
@@ -302,12 +302,9 @@ def _flush(engine, source: str, batch: list[tuple[int, dict]], report: ImportRep
 
 
 def check_database(url: str | None = None) -> None:
-    try:
-        ready = inspect(get_engine(url)).has_table(Place.__tablename__)
-    except SQLAlchemyError as error:
-        raise PlacesDatabaseError(f"the database cannot be opened: {str(error).splitlines()[0]}") from None
-    if not ready:
-        raise PlacesDatabaseError("the database has no places table yet: run `npt db upgrade` first")
+    problem = missing_table(Place.__tablename__, url)
+    if problem:
+        raise PlacesDatabaseError(problem)
 
 
 def import_places(path: Path | str, source: str | None = None, url: str | None = None,

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import inspect, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.booking.partners.errors import PartnersDatabaseError
 from bot.clock import from_db
 from bot.db.models import Agenda, Booking as BookingRow, Place
-from bot.db.session import get_engine
+from bot.db.session import missing_table
 
 
 def check_database(url: str | None = None) -> None:
-    try:
-        ready = inspect(get_engine(url)).has_table(Agenda.__tablename__)
-    except SQLAlchemyError as error:
-        raise PartnersDatabaseError(f"the database cannot be opened: {str(error).splitlines()[0]}") from None
-    if not ready:
-        raise PartnersDatabaseError("the database has no agendas table yet: run `npt db upgrade` first")
+    problem = missing_table(Agenda.__tablename__, url)
+    if problem:
+        raise PartnersDatabaseError(problem)
 
 
 def resolve_place(session: Session, ref) -> Place | None:
