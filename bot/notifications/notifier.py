@@ -3,8 +3,9 @@
 A notifier names its kind (stored on the outbox row), the external intent and the Rasa action
 that say it in the person's conversation (actions/notifications.py), the status the booking must
 still have for it to be said, and the template of its text (a field of data/booking.yml).
-Adding an event is one small module defining a `Notifier` (and how its rows are added), one
-text in the data, and one line in bot/notifications/registry.py.
+Adding an event is one small module defining a `Notifier`, one text in the data, one line in
+bot/notifications/registry.py, its intent and action in domain.yml, and an `outbox.add` in the
+transaction of the event that causes it.
 """
 from __future__ import annotations
 

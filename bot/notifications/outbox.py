@@ -85,7 +85,8 @@ def add(session: Session, what: Notifier, booking_id: int, due: datetime,
         now: datetime) -> Reminder:
     """A pending notification about a booking, due at `due` (aware), in the caller's transaction
     (written with the event that causes it, or not at all)."""
-    row = Reminder(booking_id=booking_id, kind=notifier(what.kind).kind, due_at=to_db(due),
+    notifier(what.kind)  # KeyError for a notifier missing from the registry: nothing would say it
+    row = Reminder(booking_id=booking_id, kind=what.kind, due_at=to_db(due),
                    status=NotificationStatus.PENDING.value, attempts=0, created_at=to_db(now),
                    updated_at=to_db(now))
     session.add(row)
