@@ -3,12 +3,15 @@ with a dry run, their output logged under their name, a failing one retried at i
 from __future__ import annotations
 
 import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from bot.cli import main
-from bot.cli.scheduler import Schedule, SchedulerError, jobs, run_command
+from bot.cli.scheduler import JOBS_FILE, Schedule, SchedulerError, jobs, run_command
 from bot.notifications.outbox import NotificationStatus, notifications_of_booking
+from bot.yaml_data import load_yaml
 from tests.test_booking import PARIS_12, at, book_for, demo, place_pk  # noqa: F401
 
 
@@ -19,6 +22,8 @@ def write(tmp_path, text: str):
 
 
 def test_the_shipped_table_runs_reminders_every_minute_and_the_purge_daily(monkeypatch):
+    assert [job["command"] for job in load_yaml(JOBS_FILE)["jobs"]] == [
+        "reminders send --quiet", "privacy purge"]
     monkeypatch.delenv("NPT_SCHEDULER_SECONDS", raising=False)
     assert [(job.name, job.period) for job in jobs()] == [("reminders", 60.0),
                                                           ("privacy purge", 86400.0)]
@@ -73,3 +78,28 @@ def test_a_command_that_fails_is_logged_and_tried_again_at_its_next_turn(demo, c
     assert "privacy purge failed" in caplog.text and "exited with status 2" in caplog.text
     now[0] += 86400
     assert broken.run_due() == ["privacy purge"]  # tried again at its next turn
+
+
+def test_the_scheduled_reminders_say_nothing_when_nothing_was_due(demo, caplog, capsys):
+    """The scheduler runs `npt reminders send --quiet` every minute: its log gets a line only
+    when something was sent, failed or may have gone out; by hand the summary is always said."""
+    class Up(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name): Rasa's status page answers 200
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Up)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    rasa = f"http://127.0.0.1:{server.server_port}"
+    try:
+        [job] = [job for job in jobs() if job.name == "reminders"]
+        with caplog.at_level(logging.INFO, logger="npt.scheduler"):
+            run_command(job.name, ["reminders", "send", "--quiet", "--rasa", rasa])
+        assert "reminders:" not in caplog.text
+        assert main(["reminders", "send", "--rasa", rasa]) == 0
+        assert capsys.readouterr().out.startswith("reminders sent: 0, failed: 0")
+    finally:
+        server.shutdown()

@@ -36,6 +36,8 @@ def _reminders_send(args) -> int:
         return fail(f"Rasa is not reachable at {args.rasa or 'NPT_RASA_URL'}; nothing was sent "
                     "(the reminders stay due)")
     report = send_due(url=args.url, rasa=args.rasa)
+    if args.quiet and not (report.sent or report.failed or report.uncertain):
+        return 0
     print(f"reminders sent: {report.sent}, failed: {report.failed} (retried later), "
           f"uncertain: {report.uncertain} (not retried: check with the person's structure)")
     for error in report.errors:
@@ -55,4 +57,6 @@ def add_commands(sub) -> None:
     rsend.add_argument("--url", help="database URL (default: NPT_DATABASE_URL)")
     rsend.add_argument("--rasa", help="Rasa server URL (default: NPT_RASA_URL)")
     rsend.add_argument("--dry-run", action="store_true", help="list what is due, send nothing")
+    rsend.add_argument("--quiet", action="store_true",
+                       help="print nothing when nothing was due (the scheduler's log)")
     rsend.set_defaults(func=_reminders_send)

@@ -4,7 +4,7 @@ It runs the jobs of data/scheduler.yml, each an `npt` command at its own period:
 
 | job | period | command |
 |---|---|---|
-| reminders | `NPT_SCHEDULER_SECONDS` (60) | `npt reminders send`: the notifications that are due; skipped while Rasa is not up |
+| reminders | `NPT_SCHEDULER_SECONDS` (60) | `npt reminders send --quiet`: the notifications that are due (a log line only when something was sent or failed); skipped while Rasa is not up |
 | privacy purge | once a day, and once at start | `npt privacy purge`: what is older than the retention period |
 
 Every job runs at start, then each `period` seconds after its previous turn began (a job not
