@@ -1,5 +1,5 @@
-"""What the fake remote APIs (fake_twilio.py, fake_telegram.py) share: a JSON-answering request
-handler and a threaded HTTP server on a free loopback port."""
+"""What the fake remote APIs (fake_twilio.py, tests/support/fake_telegram.py) share: a
+JSON-answering request handler and a threaded HTTP server on a free loopback port."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
-"""Shared fixtures: a throwaway database per test, a fixed pseudonym key."""
+"""Shared fixtures: a throwaway database per test, a fixed pseudonym key, the whole assistant;
+the fixtures of tests/support/ (PostgreSQL, the booking demo, Chromium) through pytest_plugins."""
 from __future__ import annotations
 
 import os
@@ -14,7 +15,13 @@ if str(PROJECT_DIR) not in sys.path:
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-pytest_plugins = ["tests.fixtures_postgres"]  # postgres_server, postgres_url, postgres_database
+# The helpers of tests/support/ get pytest's assertion messages, as test files do.
+pytest.register_assert_rewrite("tests.support")
+pytest_plugins = [
+    "tests.support.postgres",  # postgres_server, postgres_url, postgres_database
+    "tests.support.booking",  # demo
+    "tests.support.browser",  # page
+]
 
 
 @pytest.fixture
@@ -42,7 +49,7 @@ def assistant(tmp_path_factory):
         pytest.fail("models/npt.tar.gz is missing: run `make train` (make test does it)")
     base = tmp_path_factory.mktemp("assistant")
     # SMS goes to a fake Twilio API on loopback, through the real twilio client.
-    from scripts.fake_telegram import FakeTelegram
+    from tests.support.fake_telegram import FakeTelegram
     from scripts.fake_twilio import FakeTwilio
 
     twilio = FakeTwilio().start()

@@ -28,12 +28,10 @@ from bot.db.models import Booking, FundingEntry, Place, Referral, ReferralEvent,
 from bot.db.session import session_scope, upgrade
 from bot.places import DEFAULT_SOURCE, seed_default_places
 from bot.web.backoffice.accounts import create_account
+from tests.support.booking import BOBIGNY, DIAGNOSIS, PARIS_12
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
-DIAGNOSIS = {"level": "eloigne", "services": ["Aide aux démarches administratives"],
-             "grid_version": "1", "diagnostic_id": None}
-PARIS_12, BOBIGNY = "435", "2883"
 
 
 def free_port() -> int:

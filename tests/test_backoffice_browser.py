@@ -15,15 +15,13 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from bot.clock import now_paris
-from tests.test_e2e_booking import active, book_in_saint_denis
-from tests.test_e2e_rest import rows
+from tests.support.browser import launch, require_chromium
+from tests.support.conversation import active, book_in_saint_denis
+from tests.support.databases import rows
 
 pytestmark = pytest.mark.browser
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("NPT_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 PASSWORD = "un mot de passe assez long"
 
 
@@ -51,10 +49,9 @@ def the_appointment_has_begun(assistant, booking_id: int) -> None:
 
 @pytest.fixture
 def browser_context(assistant):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs the Debian package chromium")
+    require_chromium()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(playwright)
         yield browser
         browser.close()
 

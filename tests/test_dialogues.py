@@ -6,15 +6,15 @@ meaning (the texts of the grid, the domain and the messages files), so rewording
 keeps these tests true."""
 from __future__ import annotations
 
-import json
 import re
-import urllib.request
 import uuid
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.support.conversation import say
 
 pytestmark = pytest.mark.e2e
 
@@ -59,15 +59,6 @@ def matches(meaning: str, said: str) -> bool:
             value = value.get("text") or next(iter(value.values()))
         return _fixed(str(value)) in said
     return meaning in said
-
-
-def say(assistant, sender: str, text: str) -> list[dict]:
-    request = urllib.request.Request(
-        f"{assistant.rasa_url}/webhooks/rest/webhook",
-        data=json.dumps({"sender": sender, "message": text}).encode("utf-8"),
-        headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())
 
 
 def play(assistant, turns: list[dict], sender: str | None = None) -> None:

@@ -9,13 +9,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.test_e2e_rest import HAPPY_PATH, complete, key_of, rows, say, texts
+from tests.support.conversation import (HAPPY_PATH, active, book_in_saint_denis, complete, key_of,
+                                        say, texts)
+from tests.support.databases import rows
 
 pytestmark = pytest.mark.e2e
-
-
-def buttons(replies: list[dict]) -> list[dict]:
-    return [b for reply in replies for b in reply.get("buttons") or []]
 
 
 def a_weekday_next_week() -> str:
@@ -28,34 +26,6 @@ def a_weekday_next_week() -> str:
     while day.weekday() > 3 or is_public_holiday(day):
         day += timedelta(days=1)
     return f"{day.day}/{day.month}"
-
-
-def book_in_saint_denis(assistant, sender: str, first_name: str = "Fatima",
-                        when: str | None = None) -> list[dict]:
-    """The whole way: diagnostic, where, place, slot (or a wish, then a slot), first name.
-    Returns the replies to the first name: the confirmation."""
-    complete(assistant, sender, HAPPY_PATH)
-    where = say(assistant, sender, "93200")
-    shown = texts(where)
-    assert "Saint-Denis" in shown and "Quel lieu choisissez-vous ?" in shown, shown
-    places = buttons(where)
-    assert 1 <= len(places) <= 3
-    # The Saint-Denis France Services is a (demo) partner that takes bookings.
-    number = next(b["payload"] for b in places if "Saint-Denis" in b["title"])
-    slots = say(assistant, sender, number)
-    assert "rendez-vous libres" in texts(slots), texts(slots)
-    assert buttons(slots), "the free slots come as buttons"
-    if when:
-        wished = say(assistant, sender, when)
-        assert "rendez-vous libres" in texts(wished), texts(wished)
-    asked = say(assistant, sender, "1")
-    assert "Quel est votre prénom ?" in texts(asked), texts(asked)
-    return say(assistant, sender, f"je m'appelle {first_name}")
-
-
-def active(assistant, sender: str):
-    return rows(assistant.db_url, "select id, reference, status, start from bookings "
-                "where person_key = ? order by id", key_of(assistant, sender))
 
 
 def test_a_person_goes_from_the_diagnostic_to_a_confirmed_booking(assistant):

@@ -22,14 +22,14 @@ from contextlib import closing
 from dataclasses import dataclass, field
 
 import pytest
-import socketio
 
 from bot.people.pseudonyms import channel_identity, person_key
-from scripts.fake_telegram import callback_update, message_update
 from scripts.sms_driver import SmsDriver, new_phone
-from tests.test_e2e_booking import book_in_saint_denis
-from tests.test_e2e_rest import HAPPY_PATH, complete, rows, say, texts
-from tests.test_e2e_telegram import markup, post
+from tests.support.conversation import HAPPY_PATH, book_in_saint_denis, say, texts
+from tests.support.databases import rows
+from tests.support.fake_telegram import callback_update, message_update
+from tests.support.telegram import button_data, send
+from tests.support.webchat import web_chat
 
 pytestmark = pytest.mark.e2e
 
@@ -142,30 +142,16 @@ def _named(update: dict, profile_name: str) -> dict:
 
 def tg_send(assistant, chat: int, update: dict, expected: str, profile_name: str,
             timeout: float = 60) -> list[dict]:
-    """Post `update`; the messages sent to the chat since, once one holds `expected`."""
-    fake = assistant.telegram
-    before = len(fake.sent_to(chat))
-    answer = post(assistant, _named(update, profile_name))
-    assert answer.status_code == 200, answer.text
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        new = fake.sent_to(chat)[before:]
-        if any(expected in m.get("text", "") for m in new):
-            time.sleep(0.3)  # the rest of this turn's messages
-            return fake.sent_to(chat)[before:]
-        time.sleep(0.1)
-    raise AssertionError(f"after {update} no Telegram message with {expected!r}: "
-                         f"{[m.get('text') for m in fake.sent_to(chat)[before:]]}")
+    """Post `update`, as sent by `profile_name`; the messages sent to the chat since, once one
+    holds `expected`."""
+    return send(assistant, chat, _named(update, profile_name), expected, timeout)
 
 
 def tg_press(assistant, chat: int, messages: list[dict], title: str, expected: str,
              profile_name: str) -> list[dict]:
     """Press the inline button whose text holds `title` in the last message with buttons."""
-    keyboard = next(markup(m)["inline_keyboard"] for m in reversed(messages)
-                    if "inline_keyboard" in markup(m))
-    data = next(button["callback_data"] for row in keyboard for button in row
-                if title in button["text"])
-    return tg_send(assistant, chat, callback_update(chat, data), expected, profile_name)
+    return tg_send(assistant, chat, callback_update(chat, button_data(messages, title)), expected,
+                   profile_name)
 
 
 def tg_diagnostic(assistant, chat: int, profile_name: str) -> list[dict]:
@@ -187,38 +173,20 @@ async def _web(rasa_url: str, session_id: str | None, turns: list[tuple[str, str
     """A browser's Socket.IO conversation: asks for `session_id` (None: a new one), then says
     each message and waits for a bot message holding the expected text. (The session id the
     server confirmed, the bot texts received after each message.)"""
-    client = socketio.AsyncClient(reconnection=False)
-    confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
-    received: list[str] = []
-
-    @client.on("session_confirm")
-    async def on_confirm(data):
-        if not confirmed.done():
-            confirmed.set_result(data)
-
-    @client.on("bot_uttered")
-    async def on_bot(data):
-        received.append((data or {}).get("text") or "")
-
-    await client.connect(rasa_url, transports=["websocket"], socketio_path="/socket.io")
-    try:
-        await client.emit("session_request", {"session_id": session_id})
-        given = await asyncio.wait_for(confirmed, 20)
+    async with web_chat(rasa_url, session_id) as chat:
         answers = []
         for message, expected in turns:
-            before = len(received)
-            await client.emit("user_uttered", {"message": message, "session_id": given})
+            before = len(chat.received)
+            await chat.say(message, chat.given)
             deadline = time.monotonic() + timeout
-            while not any(expected in text for text in received[before:]):
+            while not any(expected in text for text in chat.texts(before)):
                 if time.monotonic() > deadline:
                     raise AssertionError(f"after {message!r} no web chat message with "
-                                         f"{expected!r}: {received[before:]}")
+                                         f"{expected!r}: {chat.texts(before)}")
                 await asyncio.sleep(0.1)
             await asyncio.sleep(0.3)  # the rest of this turn's messages
-            answers.append(received[before:])
-        return given, answers
-    finally:
-        await client.disconnect()
+            answers.append(chat.texts(before))
+        return chat.given, answers
 
 
 def web_conversation(assistant, turns: list[tuple[str, str]],

@@ -13,20 +13,21 @@ import uuid
 from pathlib import Path
 
 import pytest
-import socketio
 
 from bot.booking.bookings import book
 from bot.booking.slots import free_slots
 from bot.clock import now_paris
 from bot.people.pseudonyms import channel_identity, person_key
-from scripts.fake_telegram import message_update
 from scripts.sms_driver import SmsDriver, new_phone
-from tests.test_e2e_rest import rows, say, texts
+from tests.support.booking import DIAGNOSIS
+from tests.support.conversation import say, texts
+from tests.support.databases import rows
+from tests.support.fake_telegram import message_update
+from tests.support.telegram import new_chat, send
+from tests.support.webchat import web_chat
 
 pytestmark = pytest.mark.e2e
 
-DIAGNOSIS = {"level": "eloigne", "services": ["Aide aux démarches administratives"],
-             "grid_version": "1", "diagnostic_id": None}
 FIRST_NAME = "Victoire"
 
 
@@ -122,34 +123,16 @@ def test_stop_then_messages_then_start_on_rest(assistant):
 
 async def _web(rasa_url: str, session_id, messages: list[str], wait: float = 8.0):
     """A Socket.IO client asking for `session_id`: (the id it was given, every bot message)."""
-    client = socketio.AsyncClient(reconnection=False)
-    confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
-    received: list[dict] = []
-
-    @client.on("session_confirm")
-    async def on_confirm(data):
-        if not confirmed.done():
-            confirmed.set_result(data)
-
-    @client.on("bot_uttered")
-    async def on_bot(data):
-        received.append(data)
-
-    await client.connect(rasa_url, transports=["websocket"], socketio_path="/socket.io")
-    try:
-        await client.emit("session_request", {"session_id": session_id})
-        given = await asyncio.wait_for(confirmed, 20)
+    async with web_chat(rasa_url, session_id) as chat:
         for message in messages:
-            count = len(received)
+            count = len(chat.received)
             # `session_id` in the message names someone else: it must not matter.
-            await client.emit("user_uttered", {"message": message, "session_id": session_id})
+            await chat.say(message, session_id)
             deadline = time.monotonic() + wait
-            while time.monotonic() < deadline and len(received) == count:
+            while time.monotonic() < deadline and len(chat.received) == count:
                 await asyncio.sleep(0.1)
             await asyncio.sleep(0.5)
-        return given, received
-    finally:
-        await client.disconnect()
+        return chat.given, chat.received
 
 
 def web(assistant, session_id, messages: list[str], wait: float = 8.0):
@@ -222,8 +205,6 @@ def test_the_action_server_rasa_and_the_web_app_listen_on_loopback_only(assistan
 
 
 def test_no_secret_on_a_command_line_nor_in_a_log(assistant):
-    from tests.test_e2e_telegram import new_chat, send
-
     chat = new_chat()
     send(assistant, chat, message_update(chat, "bonjour"), "On commence ?")
     secrets_ = [assistant.env["NPT_RASA_TOKEN"], assistant.env_used["TELEGRAM_BOT_TOKEN"],

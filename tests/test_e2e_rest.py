@@ -2,62 +2,14 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-import urllib.request
 import uuid
 
 import pytest
 
-from bot.people import channel_identity, person_key
+from tests.support.conversation import HAPPY_PATH, complete, key_of, say, texts
+from tests.support.databases import rows
 
 pytestmark = pytest.mark.e2e
-
-HAPPY_PATH = [
-    ("bonjour", "On commence ?"),
-    ("oui", "Quel appareil avez-vous ?"),
-    ("jai juste mon portable", "Avez-vous internet ?"),
-    ("2", "avez-vous utilisé internet ?"),
-    ("un peu", "cherché une information"),
-    ("avec l'aide de ma fille", "envoyé un message"),
-    ("oui seul", "rempli un formulaire"),
-    ("jamais", "créé un compte"),
-    ("non", "démarche en ligne jusqu'au bout"),
-    ("3", "Pour quoi voulez-vous de l'aide ?"),
-    ("la caf", "aide particulière"),
-    ("non", "accompagné(e) gratuitement"),
-]
-
-
-def say(assistant, sender: str, text: str) -> list[dict]:
-    request = urllib.request.Request(
-        f"{assistant.rasa_url}/webhooks/rest/webhook",
-        data=json.dumps({"sender": sender, "message": text}).encode("utf-8"),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())
-
-
-def texts(replies: list[dict]) -> str:
-    return "\n".join(reply.get("text", "") for reply in replies)
-
-
-def rows(url: str, sql: str, *params):
-    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
-        return connection.execute(sql, params).fetchall()
-
-
-def key_of(assistant, sender: str) -> str:
-    return person_key(channel_identity("rest", sender), assistant.secret)
-
-
-def complete(assistant, sender: str, turns=HAPPY_PATH) -> list[list[dict]]:
-    all_replies = []
-    for message, expected in turns:
-        replies = say(assistant, sender, message)
-        assert expected in texts(replies), f"after {message!r}: {texts(replies)!r}"
-        all_replies.append(replies)
-    return all_replies
 
 
 def test_a_whole_diagnostic_is_answered_and_stored(assistant):

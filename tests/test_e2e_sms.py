@@ -13,7 +13,8 @@ import requests
 from bot.people.pseudonyms import channel_identity, person_key
 from scripts.fake_twilio import ACCOUNT_SID, FROM_NUMBER
 from scripts.sms_driver import CHOICE, STATUS, WEBHOOK, SmsDriver, new_phone
-from tests.test_e2e_rest import HAPPY_PATH, rows
+from tests.support.conversation import HAPPY_PATH
+from tests.support.databases import rows
 
 pytestmark = pytest.mark.e2e
 

@@ -1,10 +1,8 @@
 """Telegram end to end: real update JSON posted to the running assistant's webhook with the
 secret token; python-telegram-bot answers through a fake Bot API on loopback that records every
-call (scripts/fake_telegram.py)."""
+call (tests/support/fake_telegram.py)."""
 from __future__ import annotations
 
-import json
-import random
 import re
 import sqlite3
 import time
@@ -12,53 +10,19 @@ import time
 import pytest
 import requests
 
-from scripts.fake_telegram import (SECRET_TOKEN, callback_update, edited_update,
-                                   message_update)
-from tests.test_e2e_rest import HAPPY_PATH, rows
+from tests.support.conversation import HAPPY_PATH
+from tests.support.databases import rows
+from tests.support.fake_telegram import SECRET_TOKEN, callback_update, edited_update, message_update
+from tests.support.telegram import WEBHOOK, button_data, markup, new_chat, post, send
 
 pytestmark = pytest.mark.e2e
 
-WEBHOOK = "/webhooks/telegram/webhook"
 SAINT_DENIS = {"latitude": 48.9362, "longitude": 2.3574}
-
-
-def new_chat() -> int:
-    return random.randint(10**8, 10**9)
-
-
-def post(assistant, update: dict, secret: str = SECRET_TOKEN) -> requests.Response:
-    return requests.post(assistant.rasa_url + WEBHOOK, json=update, timeout=30,
-                         headers={"X-Telegram-Bot-Api-Secret-Token": secret})
-
-
-def markup(message: dict) -> dict:
-    raw = message.get("reply_markup")
-    return json.loads(raw) if isinstance(raw, str) else (raw or {})
-
-
-def send(assistant, chat: int, update: dict, expected: str, timeout: float = 60) -> list[dict]:
-    """Post `update`; the messages sent to the chat since, once one holds `expected`."""
-    fake = assistant.telegram
-    before = len(fake.sent_to(chat))
-    answer = post(assistant, update)
-    assert answer.status_code == 200, answer.text
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        new = fake.sent_to(chat)[before:]
-        if any(expected in m.get("text", "") for m in new):
-            time.sleep(0.3)
-            return fake.sent_to(chat)[before:]
-        time.sleep(0.1)
-    raise AssertionError(f"no message with {expected!r}: {[m.get('text') for m in fake.sent_to(chat)[before:]]}")
 
 
 def press(assistant, chat: int, messages: list[dict], title: str, expected: str) -> list[dict]:
     """Press the inline button whose text holds `title` in the last message that has buttons."""
-    keyboard = next(markup(m)["inline_keyboard"] for m in reversed(messages)
-                    if "inline_keyboard" in markup(m))
-    data = next(button["callback_data"] for row in keyboard for button in row
-                if title in button["text"])
-    return send(assistant, chat, callback_update(chat, data), expected)
+    return send(assistant, chat, callback_update(chat, button_data(messages, title)), expected)
 
 
 def test_a_person_does_the_diagnostic_and_books_on_telegram(assistant):

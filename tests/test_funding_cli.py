@@ -15,8 +15,8 @@ import pytest
 from bot import clock
 from bot.funding import audit_events, mark_accompanied, year_summary
 from bot.cli.funding import add_ledger_commands
-from tests.test_booking import BOBIGNY, PARIS_12, place_pk, prepare
-from tests.test_funding_ledger import SMALL_RULES, entries, new_referral, paris, staff, write_rules
+from tests.support.booking import BOBIGNY, PARIS_12, place_pk, prepare
+from tests.support.funding import SMALL_RULES, entries, new_referral, paris, staff, write_rules
 
 TODAY = datetime(2026, 12, 10, 11, 0, tzinfo=timezone.utc)  # the CLI's "now": 10 December 2026
 

@@ -18,8 +18,8 @@ from bot.db.session import get_engine, session_scope, upgrade
 from bot.funding import (Actor, audit_events, mark_absent, mark_accompanied, merge_persons,
                          recompute_year, validate_year, year_summary)
 from bot.funding.errors import YearValidated
-from tests.test_booking import BOBIGNY, PARIS_12, place_pk, prepare, race
-from tests.test_funding_ledger import ADMIN, new_referral, paris, staff, write_rules
+from tests.support.booking import BOBIGNY, PARIS_12, place_pk, prepare, race
+from tests.support.funding import ADMIN, new_referral, paris, staff, write_rules
 
 CAP = 5
 

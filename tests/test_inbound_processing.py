@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot.db.models import ChannelUpdate, SmsMessage
 from bot.db.session import session_scope
 from bot.channels import sms_store, telegram_store
-from scripts.fake_telegram import BOT_TOKEN, message_update
+from tests.support.fake_telegram import BOT_TOKEN, message_update
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from bot.cli import main
 from bot.db.models import Agenda, AgendaHours, Closure, Place
 from bot.db.session import session_scope
 from bot.places import DEFAULT_SOURCE, seed_default_places
-from tests.test_booking import (BOBIGNY, NOT_A_PARTNER, NOW, PARIS_11, PARIS_12, at, book_for,
-                                place_pk)
+from tests.support.booking import (BOBIGNY, NOT_A_PARTNER, NOW, PARIS_11, PARIS_12, at, book_for,
+                                   place_pk)
 
 DEMO = yaml.safe_load(DEFAULT_PARTNERS_FILE.read_text(encoding="utf-8"))
 

@@ -1,6 +1,6 @@
 """The assistant's own data on a real PostgreSQL server (the production database).
 
-The server is started by the `postgres_server` fixture (tests/fixtures_postgres.py); these tests
+The server is started by the `postgres_server` fixture (tests/support/postgres.py); these tests
 fail, never skip, when PostgreSQL is missing: `make test` installs it first.
 """
 from __future__ import annotations

@@ -27,7 +27,7 @@ from bot.people.identity import (IdentityError, normalise_phone, person_ref,
                                  sibling_conversation_ids)
 from bot.people.tracker_data import conversation_texts, erase_conversations
 from connectors.tracker_store import ErasingSQLTrackerStore
-from tests.test_booking import DIAGNOSIS, PARIS_11, PARIS_12, at, book_for, demo, place_pk  # noqa: F401
+from tests.support.booking import DIAGNOSIS, PARIS_11, PARIS_12, at, book_for, place_pk
 
 DOMAIN = Domain.load(str(Path(__file__).resolve().parents[1] / "domain.yml"))
 ANSWERS = {"equipement": 1, "connexion": 2, "usage": 2, "information": 2, "communication": 2,

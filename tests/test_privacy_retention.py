@@ -26,7 +26,7 @@ from bot.cli.scheduler import DAY, Job, Schedule, interval, jobs, run_command
 from bot.people import person_key
 from bot.people.retention import months_before, purge
 from connectors.tracker_store import ErasingSQLTrackerStore
-from tests.test_booking import DIAGNOSIS, PARIS, PARIS_12, at, book_for, demo, place_pk  # noqa: F401
+from tests.support.booking import DIAGNOSIS, PARIS, PARIS_12, at, book_for, place_pk
 
 DOMAIN = Domain.load(str(Path(__file__).resolve().parents[1] / "domain.yml"))
 ANSWERS = {"equipement": 1, "connexion": 2, "usage": 2, "information": 2, "communication": 2,

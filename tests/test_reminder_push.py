@@ -16,7 +16,7 @@ import pytest
 from bot.notifications.rasa_push import PushError, PushUncertain, push_intent
 from bot.notifications.sender import send_due
 from bot.notifications.outbox import NotificationStatus, counts_by_status, notifications_of_booking
-from tests.test_booking import PARIS_12, at, book_for, demo, place_pk  # noqa: F401
+from tests.support.booking import PARIS_12, at, book_for, place_pk
 
 EVENING_BEFORE = at(2, 18)  # the reminder of an appointment on Thursday 3 December
 RETRY = timedelta(minutes=16)  # data/booking.yml: a failed send is tried again after 15 minutes

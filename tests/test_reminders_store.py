@@ -16,7 +16,7 @@ from bot.people.privacy import clear_opt_out
 from bot.notifications.outbox import (NotificationStatus, claim_due, counts_by_status, mark_failed,
                                      mark_sent, mark_uncertain, notifications_of_booking)
 from bot.notifications.registry import compose_for
-from tests.test_booking import BOBIGNY, NOW, PARIS_12, at, book_for, demo, place_pk  # noqa: F401
+from tests.support.booking import BOBIGNY, NOW, PARIS_12, at, book_for, place_pk
 
 # GSM 03.38 basic character set: an SMS made only of these stays at 160 characters a segment.
 GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -12,7 +12,7 @@ from bot.cli import main
 from bot.cli.scheduler import JOBS_FILE, Schedule, SchedulerError, jobs, run_command
 from bot.notifications.outbox import NotificationStatus, notifications_of_booking
 from bot.yaml_data import load_yaml
-from tests.test_booking import PARIS_12, at, book_for, demo, place_pk  # noqa: F401
+from tests.support.booking import PARIS_12, at, book_for, place_pk
 
 
 def write(tmp_path, text: str):

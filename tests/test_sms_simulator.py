@@ -22,11 +22,9 @@ import pytest
 import requests
 import requests.adapters
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from tests.support.browser import launch, require_chromium
 
-CHROMIUM = os.environ.get("NPT_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +72,9 @@ def test_a_typed_sms_is_answered_with_its_segment_count(simulated):
 def test_the_simulator_page_in_chromium(simulated):
     from playwright.sync_api import expect, sync_playwright
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs the Debian package chromium")
+    require_chromium()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(playwright)
         page = browser.new_page(viewport={"width": 390, "height": 800}, locale="fr-FR")
         page.goto(simulated.web_url + "sms-simulator")
         page.get_by_label("Votre message").fill("Bonjour")

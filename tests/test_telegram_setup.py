@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.cli import main
-from scripts.fake_telegram import SECRET_TOKEN, FakeTelegram
+from tests.support.fake_telegram import SECRET_TOKEN, FakeTelegram
 
 
 @pytest.fixture

@@ -1,18 +1,14 @@
 """The web chat in headless Chromium: a person completes the diagnostic with buttons."""
 from __future__ import annotations
 
-import os
 import sqlite3
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-pytestmark = pytest.mark.browser
+from tests.support.browser import launch
 
-CHROMIUM = os.environ.get("NPT_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+pytestmark = pytest.mark.browser
 
 # (button to click, or None to type the number, text of the next bot message)
 PATH = [
@@ -28,18 +24,6 @@ PATH = [
     ("Démarches (CAF, impôts...)", "aide particulière"),
     ("Non", "Merci pour vos réponses"),
 ]
-
-
-@pytest.fixture
-def page(assistant):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs the Debian package chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 390, "height": 800}, locale="fr-FR")
-        page = context.new_page()
-        yield page
-        browser.close()
 
 
 def last_bot(page):
@@ -91,7 +75,7 @@ def test_a_person_books_in_the_web_chat_from_a_shared_location(assistant):
     """Diagnostic with buttons, then "Envoyer ma position" (Saint-Denis), a place, a slot, a
     first name: the confirmation is on the page and the booking in the database."""
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(playwright)
         context = browser.new_context(viewport={"width": 390, "height": 800}, locale="fr-FR",
                                       geolocation={"latitude": 48.9362, "longitude": 2.3574},
                                       permissions=["geolocation"])

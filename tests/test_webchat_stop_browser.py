@@ -7,13 +7,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.test_e2e_rest import rows
-from tests.test_webchat_browser import ARGS, CHROMIUM
+from tests.support.databases import rows
 
 pytestmark = pytest.mark.browser
 
@@ -23,18 +21,6 @@ EQUIPMENT = "Quel appareil avez-vous ?"
 INTERNET = "Avez-vous internet ?"
 SILENCE_MS = 3_000  # how long an answer that must not come is waited for
 TIMEOUT = 30_000
-
-
-@pytest.fixture
-def page(assistant):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs the Debian package chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 390, "height": 800}, locale="fr-FR")
-        page = context.new_page()
-        yield page
-        browser.close()
 
 
 def bot(page, text: str):
