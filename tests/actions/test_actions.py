@@ -29,7 +29,7 @@ from bot.db.models import Person, StoredDiagnostic
 from bot.db.session import get_engine, session_scope, upgrade
 from bot.diagnostic import evaluate, load_grid, result_message, understand
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT / "domain.yml").read_text(encoding="utf-8"))
 GRID = load_grid()
 QUESTIONS = [

@@ -6,7 +6,8 @@ then the form's own `requested_slot` and form events), a real `CollectingDispatc
 domain of domain.yml, runs one action and checks what a person would notice (messages,
 buttons) and what the database keeps. The database is a fresh migrated SQLite file per test
 with the real France Services directory and the demo partners of data/partners/demo.yml, as
-tests/test_booking.py prepares it. "Now" is the real time: the assertions hold whatever the day.
+`prepare` of tests/support/booking.py does. "Now" is the real time: the assertions hold whatever
+the day.
 
 Near Saint-Denis (93200) the three places offered are, in order, La Poste de Pierrefitte (not a
 partner), La Poste de Saint-Denis (a demo partner: individual agenda, 45 min, 1 seat) and
@@ -46,7 +47,7 @@ from bot.notifications.booking_reminder import NOTIFIER as REMINDER
 from bot.places import DEFAULT_SOURCE, seed_default_places
 from bot.referrals import ReferralStatus, referrals_of
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT / "domain.yml").read_text(encoding="utf-8"))
 PARIS = ZoneInfo("Europe/Paris")
 SECRET = "test-secret-key"  # set by the `database` fixture of conftest.py

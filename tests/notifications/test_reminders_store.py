@@ -163,7 +163,7 @@ def test_a_restart_loses_no_reminder(demo):
               "jobs = claim_due(datetime(2026, 12, 2, 18, 0, tzinfo=ZoneInfo('Europe/Paris'))); "
               "print([job.reference for job in jobs])")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "NPT_DATABASE_URL": demo}, cwd=Path(__file__).parents[1])
+                          env={**os.environ, "NPT_DATABASE_URL": demo}, cwd=Path(__file__).parents[2])
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"['{booking.reference}']"
     assert status_of(booking.id) == [NotificationStatus.SENDING]

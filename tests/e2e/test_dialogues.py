@@ -18,8 +18,8 @@ from tests.support.conversation import say
 
 pytestmark = pytest.mark.e2e
 
-PROJECT = Path(__file__).resolve().parents[1]
-SPEC = yaml.safe_load((Path(__file__).parent / "dialogues" / "conversations.yml")
+PROJECT = Path(__file__).resolve().parents[2]
+SPEC = yaml.safe_load((Path(__file__).parents[1] / "dialogues" / "conversations.yml")
                       .read_text(encoding="utf-8"))
 
 

@@ -10,7 +10,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from connectors.tracker_store import ErasingSQLTrackerStore
 
-DOMAIN = Domain.load(str(Path(__file__).resolve().parents[1] / "domain.yml"))
+DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
 
 
 def conversation(sender: str, *extra) -> DialogueStateTracker:

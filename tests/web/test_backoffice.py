@@ -30,7 +30,7 @@ from bot.places import DEFAULT_SOURCE, seed_default_places
 from bot.web.backoffice.accounts import create_account
 from tests.support.booking import BOBIGNY, DIAGNOSIS, PARIS_12
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
 
 

@@ -15,7 +15,7 @@ import bot.config
 from bot.config import database_url, secret_key, tracker_database_url
 from bot.db.session import get_engine, upgrade
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 def mode(path: Path) -> int:

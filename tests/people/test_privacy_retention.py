@@ -28,7 +28,7 @@ from bot.people.retention import months_before, purge
 from connectors.tracker_store import ErasingSQLTrackerStore
 from tests.support.booking import DIAGNOSIS, PARIS, PARIS_12, at, book_for, place_pk
 
-DOMAIN = Domain.load(str(Path(__file__).resolve().parents[1] / "domain.yml"))
+DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
 ANSWERS = {"equipement": 1, "connexion": 2, "usage": 2, "information": 2, "communication": 2,
            "contenu": 1, "securite": 3, "resolution": 3, "besoin": 1, "contrainte": 1}
 # "Now" of the purge: 15 December 2027; the cut-off is then 15 December 2026.

@@ -24,7 +24,7 @@ import requests.adapters
 
 from tests.support.browser import launch, require_chromium
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

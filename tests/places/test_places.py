@@ -220,7 +220,7 @@ def test_the_standards_own_example_file_imports_without_rejection(database):
                                               "Accompagnement individuel"]
 
 
-# (The shipped copies are checked against the originals in tests/test_shared_copies.py.)
+# (The shipped copies are checked against the originals in tests/core/test_shared_copies.py.)
 
 
 # -- rejected rows -----------------------------------------------------------------------

@@ -11,9 +11,9 @@ from bot.channels.sms_text import (REPLY_WITH_NUMBER, SmsCost, choice_payload, i
                                     render_with_choices, segments, sms_parts, sms_variant,
                                     to_gsm7)
 
-DOMAIN = Path(__file__).resolve().parents[1] / "domain.yml"
+DOMAIN = Path(__file__).resolve().parents[2] / "domain.yml"
 
-# The same definition as tests/test_reminders_store.py.
+# The same definition as tests/notifications/test_reminders_store.py.
 GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
            "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
 EXTENSION = "^{}\\[]~|€\x0c"

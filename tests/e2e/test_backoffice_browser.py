@@ -21,7 +21,7 @@ from tests.support.databases import rows
 
 pytestmark = pytest.mark.browser
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 PASSWORD = "un mot de passe assez long"
 
 

@@ -29,7 +29,7 @@ from bot.people.tracker_data import conversation_texts, erase_conversations
 from connectors.tracker_store import ErasingSQLTrackerStore
 from tests.support.booking import DIAGNOSIS, PARIS_11, PARIS_12, at, book_for, place_pk
 
-DOMAIN = Domain.load(str(Path(__file__).resolve().parents[1] / "domain.yml"))
+DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
 ANSWERS = {"equipement": 1, "connexion": 2, "usage": 2, "information": 2, "communication": 2,
            "contenu": 1, "securite": 3, "resolution": 3, "besoin": 1, "contrainte": 1}
 

@@ -20,10 +20,10 @@ from bot.geo import (
 )
 from bot.geo.communes import arrondissements, communes, place
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 GEO = PROJECT_DIR / "data" / "geo"
 # The shared open data sits beside the project (../shared), as on the developers' machines.
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "communes"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "communes"
 
 
 def _csv(name: str) -> list[dict[str, str]]:
@@ -828,7 +828,7 @@ def test_every_message_of_the_file_is_said_somewhere():
         assert template.count("?") <= 1
 
 
-# (The copied data is checked against the originals in tests/test_shared_copies.py.)
+# (The copied data is checked against the originals in tests/core/test_shared_copies.py.)
 
 
 @pytest.mark.parametrize("answer, expected", [

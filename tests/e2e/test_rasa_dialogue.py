@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 RASA = Path(sys.executable).with_name("rasa")
 MODEL = PROJECT_DIR / "models" / "npt.tar.gz"
 TEST_STORIES = PROJECT_DIR / "tests" / "stories"
