@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli import (accounts, bookings, db, diagnostic, funding, grid, inbound, partners, places,
-                     privacy, reminders, results, telegram)
+from bot.cli import (accounts, bookings, db, diagnostic, funding, grid, inbound, organisations,
+                     partners, places, privacy, reminders, results, telegram)
 
 # The order of `npt --help`.
 GROUPS = (db, grid, diagnostic, results, places, partners, bookings, reminders, inbound, telegram,
-          privacy, funding, accounts)
+          privacy, funding, accounts, organisations)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,7 +1,8 @@
 """What the command groups of `npt` share: the database option's help, the one-line error,
-the database guard, and the parsing of a day and of a place reference."""
+the database guard, who runs the command, and the parsing of a day and of a place reference."""
 from __future__ import annotations
 
+import getpass
 import sys
 from datetime import date
 
@@ -12,6 +13,15 @@ from bot.booking.partners.errors import PlaceNotFound
 from bot.db.session import session_scope
 
 URL_HELP = "SQLAlchemy URL (default: NPT_DATABASE_URL or var/npt.db)"
+
+
+def cli_user() -> str:
+    """Who runs the command, as recorded beside what it changes: "cli:<login>"."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in this environment
+        user = "unknown"
+    return f"cli:{user}"[:160]
 
 
 def fail(message: str, code: int = 2) -> int:

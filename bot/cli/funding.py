@@ -12,9 +12,7 @@ line on stderr and exit code 2. The report command (bot.cli.funding_report) join
 """
 from __future__ import annotations
 
-import getpass
-
-from bot.cli.common import URL_HELP, database_errors, fail, parse_day
+from bot.cli.common import URL_HELP, cli_user, database_errors, fail, parse_day
 from bot.cli.funding_report import add_report_commands
 from bot.funding.actors import Actor
 from bot.funding.errors import FundingError
@@ -25,11 +23,7 @@ from bot.funding.years import recompute_year, validate_year, year_summary
 
 
 def cli_actor() -> Actor:
-    try:
-        user = getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user name in this environment
-        user = "unknown"
-    return Actor(name=f"cli:{user}"[:160], role="cli")
+    return Actor(name=cli_user(), role="cli")
 
 
 def _guarded(func):

@@ -436,3 +436,45 @@ class ChatChoices(Base):
     # The pseudonym of the chat's person: SUPPRIMER finds their chats by it (migration 0008).
     person_key = Column(String(64), nullable=True, index=True)
     updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class Organisation(Base):
+    """A prescripteur organisation (a La Poste counter, a social landlord, a CCAS...), created by
+    the Métropole; its prescripteurs enter the prescripteur mode with one of its codes."""
+
+    __tablename__ = "organisations"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(120), nullable=False, unique=True)
+    kind = Column(String(32), nullable=False)
+    commune_insee = Column(String(5), nullable=False)  # the member commune it serves
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    created_by = Column(String(160), nullable=False)
+
+
+class OrganisationCode(Base):
+    """An access code of an organisation: only its keyed hash is kept (the code is shown once,
+    at creation); a revoked code opens nothing."""
+
+    __tablename__ = "organisation_codes"
+
+    id = Column(Integer, primary_key=True)
+    organisation_id = Column(Integer, ForeignKey("organisations.id"), nullable=False, index=True)
+    code_hash = Column(String(64), nullable=False, unique=True)
+    hint = Column(String(8), nullable=False)  # the code's last characters, to tell codes apart
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    created_by = Column(String(160), nullable=False)
+    revoked_at = Column(DateTime, nullable=True)
+    revoked_by = Column(String(160), nullable=True)
+
+
+class CodeFailure(Base):
+    """A wrong organisation code typed in a conversation (keyed hash of the conversation id):
+    counted to slow down guessing; no row older than the window is kept."""
+
+    __tablename__ = "code_failures"
+    __table_args__ = (Index("ix_code_failures_sender_hash_failed_at", "sender_hash", "failed_at"),)
+
+    id = Column(Integer, primary_key=True)
+    sender_hash = Column(String(64), nullable=False)
+    failed_at = Column(DateTime, nullable=False, index=True)

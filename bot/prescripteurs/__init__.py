@@ -1,0 +1,2 @@
+"""Prescripteurs: the organisations that orient people (La Poste counters, social landlords,
+CCAS, mairies, missions locales), their access codes, and the prescripteur mode."""
