@@ -7,8 +7,8 @@ from typing import Any, Callable, TypeVar
 from rasa_sdk import Tracker
 
 from bot.diagnostic import load_grid
-from bot.people import person_key
-from bot.people.pseudonyms import conversation_identity, split_conversation_id
+from bot.pseudonyms import person_key
+from bot.pseudonyms import conversation_identity, split_conversation_id
 
 T = TypeVar("T")
 

@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import answers_of, off_loop, person_key_of
 from bot import messages
 from bot.diagnostic import Question, exact_option, load_grid, next_question, understand
-from bot.people import record_consent
+from bot.people.privacy import record_consent
 from actions.interruptions import (COMMANDS, INTERRUPTIONS, MIN_CONFIDENCE,  # noqa: F401
                                    OVERRIDE_CONFIDENCE, OVERRIDING, REPHRASES, count_unclear,
                                    is_clear_goodbye, is_filler)

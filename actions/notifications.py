@@ -18,7 +18,7 @@ from bot.clock import now_paris
 from bot.notifications.booking_reminder import NOTIFIER as REMINDER
 from bot.notifications.notifier import Notifier
 from bot.notifications.structure_cancelled import NOTIFIER as STRUCTURE_CANCELLED
-from bot.people import is_opted_out
+from bot.people.privacy import is_opted_out
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import off_loop, person_key_of
 from actions.diagnostic_result import reset_answers
-from bot.people import erase_person, record_opt_out
+from bot.people.privacy import erase_person, record_opt_out
 
 
 class ActionStop(Action):

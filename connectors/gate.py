@@ -16,7 +16,7 @@ import logging
 from typing import Any, Awaitable, Callable, Iterable, Optional
 
 from bot.messages import text as say
-from bot.people import is_opted_out
+from bot.people.privacy import is_opted_out
 from bot.people.opt_words import apply_opt_word, opt_word
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.channel_store import offered_choices, remember_choices
-from bot.people.pseudonyms import conversation_id, conversation_identity, person_key
+from bot.pseudonyms import conversation_id, conversation_identity, person_key
 from connectors.gate import as_words, last_question, opt_gate, payloads
 
 log = logging.getLogger(__name__)

@@ -32,9 +32,9 @@ from sanic.response import HTTPResponse
 from bot.channels import telegram_store
 from bot.channels.channel_store import offered_choices, remember_choices
 from bot.messages import text as say
-from bot.people import is_opted_out
+from bot.people.privacy import is_opted_out
 from bot.people.opt_words import opt_word
-from bot.people.pseudonyms import (channel_identity, conversation_id, person_key,
+from bot.pseudonyms import (channel_identity, conversation_id, person_key,
                                    split_conversation_id)
 from connectors.background import BackgroundTasks, retry_delays_from_env
 from connectors.gate import as_words, last_question, opt_gate

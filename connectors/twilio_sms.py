@@ -37,8 +37,8 @@ from bot.channels.sms_store import (claim_inbound, last_choices_for_key, mark_fa
                                     unprocessed_inbound, update_delivery)
 from bot.channels.sms_text import choice_payload, render_with_choices, sms_variant
 from bot.messages import text as say
-from bot.people import is_opted_out
-from bot.people.pseudonyms import (channel_identity, conversation_id, person_key,
+from bot.people.privacy import is_opted_out
+from bot.pseudonyms import (channel_identity, conversation_id, person_key,
                                    split_conversation_id)
 from connectors.background import BackgroundTasks, retry_delays_from_env
 from connectors.gate import as_words, last_question, opt_gate

@@ -32,8 +32,8 @@ from socketio import AsyncServer
 
 from bot.config import secret_key
 from bot.channels.channel_store import offered_choices, remember_choices
-from bot.people import is_opted_out
-from bot.people.pseudonyms import conversation_id, conversation_identity, person_key
+from bot.people.privacy import is_opted_out
+from bot.pseudonyms import conversation_id, conversation_identity, person_key
 from connectors.gate import as_words, last_question, opt_gate, payloads
 
 log = logging.getLogger(__name__)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import now_db
 from bot.db.models import ChannelUpdate, ChatChoices
 from bot.db.session import session_scope
+from bot.pseudonyms import key_of_chat
 
 
 def first_time(channel: str, update_id: str, url: str | None = None) -> bool:
@@ -35,7 +36,6 @@ def remember_choices(channel: str, chat_id: str, buttons: list[dict] | None,
     person's pseudonym; without it, it is computed from the channel and the chat id (a
     namespaced id such as `tg:123` is read as its chat id)."""
     if not person_key:
-        from bot.people.identity import key_of_chat
 
         person_key = key_of_chat(channel, str(chat_id))
     with session_scope(url) as session:
@@ -74,7 +74,6 @@ class ChoicesExport:
 def _rows_of(session, person_key: str) -> list[ChatChoices]:
     """The chat choices of the person: by their pseudonym, and rows stored before the
     pseudonym was (person_key NULL) whose chat's pseudonym is theirs."""
-    from bot.people.identity import key_of_chat
 
     rows = list(session.execute(select(ChatChoices).where(
         ChatChoices.person_key == person_key)).scalars())

@@ -22,6 +22,7 @@ from bot.channels.claims import claim_row
 from bot.clock import now_db
 from bot.db.models import SmsMessage
 from bot.db.session import session_scope
+from bot.pseudonyms import channel_identity, person_key
 
 DELIVERY_STATUSES = {"queued", "sending", "sent", "delivered", "undelivered", "failed",
                      "accepted", "scheduled", "read", "canceled"}
@@ -47,7 +48,6 @@ def scrub(text: str | None, phone: str | None = None) -> str | None:
 
 def key_of_phone(phone: str) -> str:
     """The pseudonym of an SMS number (as the SMS channel computes it)."""
-    from bot.people.pseudonyms import channel_identity, person_key
 
     return person_key(channel_identity("twilio_sms", phone))
 

@@ -13,10 +13,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.channels.channel_store import choices_for_key
+from bot.channels.sms_store import export_for_key
 from bot.db.models import (Booking as BookingRow, FundingEntry, Person, Place, Referral,
                            StoredDiagnostic)
 from bot.db.session import session_scope
 from bot.people.identity import PersonRef
+from bot.people.tracker_data import conversation_texts
 
 PARIS_TZ = "Europe/Paris"
 
@@ -82,9 +85,6 @@ def _database_part(key: str, url: str | None) -> dict[str, Any]:
 def export_person(ref: PersonRef, url: str | None = None, tracker_url: str | None = None
                   ) -> dict[str, Any]:
     """Everything stored about the person `ref` names (bot.people.identity.person_ref)."""
-    from bot.channels.channel_store import choices_for_key
-    from bot.channels.sms_store import export_for_key
-    from bot.people.tracker_data import conversation_texts
 
     data: dict[str, Any] = {"channel": ref.channel, "identifier": ref.raw_id,
                             "pseudonym": ref.key}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.people.pseudonyms import (CONVERSATION_PREFIXES, channel_identity, conversation_id,
+from bot.pseudonyms import (CONVERSATION_PREFIXES, channel_identity, conversation_id,
                                    person_key, split_conversation_id)
 
 # What operators type after --channel -> the Rasa channel whose identity makes the pseudonym.
@@ -24,7 +24,7 @@ class IdentityError(ValueError):
 class PersonRef:
     channel: str  # the Rasa channel: "twilio_sms", "telegram", "socketio"
     raw_id: str  # E.164 phone, chat id, web session id
-    key: str  # the pseudonym (bot.people.pseudonyms.person_key)
+    key: str  # the pseudonym (bot.pseudonyms.person_key)
     conversation_ids: tuple[str, ...]  # namespaced first, then the bare old id
 
 
@@ -59,12 +59,6 @@ def sibling_conversation_ids(conversation: str) -> tuple[str, ...]:
     if channel not in CONVERSATION_PREFIXES:
         return (str(conversation),)
     return conversation_ids(channel, raw_id)
-
-
-def key_of_chat(channel: str, chat_id: str) -> str:
-    """The pseudonym of the person of a chat, whether its id is namespaced (`tg:123`) or not."""
-    found, raw_id = split_conversation_id(chat_id)
-    return person_key(channel_identity(channel, raw_id if found == channel else str(chat_id)))
 
 
 def person_ref(typed: str, channel: str | None = None) -> PersonRef:

@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
+from bot.booking.bookings import forget_contact  # bookings refer to people, not the reverse
+from bot.channels.channel_store import forget_person as forget_chats
+from bot.channels.sms_store import forget_person as forget_sms
+from bot.channels.telegram_store import forget_person as forget_updates
 from bot.db.models import Person, StoredDiagnostic, utcnow
 from bot.db.session import session_scope
 
@@ -66,10 +70,6 @@ def erase_person(key: str, url: str | None = None) -> Erasure:
     conversation itself is erased by the tracker store at the end of the turn
     (connectors/tracker_store.py).
     """
-    from bot.booking.bookings import forget_contact  # bookings refer to people, not the reverse
-    from bot.channels.channel_store import forget_person as forget_chats
-    from bot.channels.sms_store import forget_person as forget_sms
-    from bot.channels.telegram_store import forget_person as forget_updates
 
     # Contact details of bookings go first: the bookings and referrals stay, under the
     # pseudonym only, and no reminder can reach the person any more.

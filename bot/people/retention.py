@@ -25,9 +25,12 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import delete, func, select
 
 from bot import clock
+from bot.booking.bookings import forget_past_contacts
+from bot.channels import channel_store, sms_store
 from bot.config import retention_booking_days, retention_months
 from bot.db.models import Referral, StoredDiagnostic
 from bot.db.session import session_scope
+from bot.people.tracker_data import has_events_table, purge_conversations
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -114,9 +117,6 @@ def purge(now: datetime | None = None, dry_run: bool = False, url: str | None = 
     bot.config.SettingError: nothing is deleted on a typo). Each table is its own transaction:
     a purge stopped half-way is finished by the next one.
     """
-    from bot.booking.bookings import forget_past_contacts
-    from bot.channels import channel_store, sms_store
-    from bot.people.tracker_data import has_events_table, purge_conversations
 
     if now is None:
         now = clock.utc_now()

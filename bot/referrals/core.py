@@ -8,6 +8,7 @@ from enum import Enum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.clock import from_db
 from bot.db.models import Referral, ReferralEvent, StoredDiagnostic
 from bot.db.session import session_scope
 
@@ -52,8 +53,6 @@ class ReferralRecord:
 
 
 def _record(row: Referral) -> ReferralRecord:
-    from bot.clock import from_db
-
     return ReferralRecord(
         id=row.id, person_key=row.person_key, diagnostic_id=row.diagnostic_id, level=row.level,
         services=list(row.services or []), grid_version=row.grid_version, place_pk=row.place_pk,

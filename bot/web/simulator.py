@@ -40,6 +40,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.sms_text import segments
 from bot.paths import PROJECT_DIR
 
 log = logging.getLogger(__name__)
@@ -155,8 +156,6 @@ class Outbox:
         self._ids = itertools.count(1)
 
     def add(self, phone: str, body: str) -> dict:
-        from bot.channels.sms_text import segments
-
         cost = segments(body)
         message = {"id": next(self._ids), "body": body, "segments": cost.segments,
                    "encoding": cost.encoding, "at": time.time()}

@@ -42,7 +42,7 @@ from bot.clock import say_slot
 from bot.db.models import Place
 from bot.db.session import get_engine, session_scope
 from bot.geo.messages import ask_where
-from bot.people import record_opt_out
+from bot.people.privacy import record_opt_out
 from bot.notifications.booking_reminder import NOTIFIER as REMINDER
 from bot.places import DEFAULT_SOURCE, seed_default_places
 from bot.referrals import ReferralStatus, referrals_of

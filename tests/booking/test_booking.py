@@ -315,7 +315,7 @@ def test_forget_contact_blanks_contact_details_and_keeps_the_pseudonymous_referr
 def test_erasing_a_person_keeps_the_referral_without_its_diagnostic_link(demo):
     from bot.diagnostic import evaluate
     from bot.diagnostic.results import save_result
-    from bot.people import erase_person
+    from bot.people.privacy import erase_person
 
     answers = {"equipement": 1, "connexion": 2, "usage": 2, "information": 2, "communication": 2,
                "contenu": 1, "securite": 3, "resolution": 3, "besoin": 1, "contrainte": 1}

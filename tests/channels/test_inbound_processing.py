@@ -153,7 +153,7 @@ def test_claims_race_and_exactly_one_wins(quick_retries):
 
 
 def test_supprimer_blanks_the_stored_updates_of_the_person(quick_retries):
-    from bot.people import erase_person
+    from bot.people.privacy import erase_person
     from connectors.telegram import key_of
 
     row_id, _ = store_update(700107, "je m'appelle Awa")

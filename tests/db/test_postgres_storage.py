@@ -17,7 +17,8 @@ from bot.db.models import Place
 from bot.db.session import current_revision, get_engine, head_revision, session_scope, upgrade
 from bot.diagnostic import evaluate
 from bot.diagnostic.results import level_counts, results_for, save_result
-from bot.people import erase_person, is_opted_out, person_key, record_consent, record_opt_out
+from bot.people.privacy import erase_person, is_opted_out, record_consent, record_opt_out
+from bot.pseudonyms import person_key
 from bot.people.privacy import clear_opt_out, count_diagnostics
 from bot.places import DEFAULT_SOURCE, seed_default_places
 

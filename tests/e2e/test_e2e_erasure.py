@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bot.people.pseudonyms import channel_identity, person_key
+from bot.pseudonyms import channel_identity, person_key
 from scripts.sms_driver import SmsDriver, new_phone
 from tests.support.conversation import HAPPY_PATH, book_in_saint_denis, say, texts
 from tests.support.databases import rows

@@ -17,7 +17,7 @@ import pytest
 from bot.booking.bookings import book
 from bot.booking.slots import free_slots
 from bot.clock import now_paris
-from bot.people.pseudonyms import channel_identity, person_key
+from bot.pseudonyms import channel_identity, person_key
 from scripts.sms_driver import SmsDriver, new_phone
 from tests.support.booking import DIAGNOSIS
 from tests.support.conversation import say, texts

@@ -10,7 +10,7 @@ import uuid
 import pytest
 import requests
 
-from bot.people.pseudonyms import channel_identity, person_key
+from bot.pseudonyms import channel_identity, person_key
 from scripts.fake_twilio import ACCOUNT_SID, FROM_NUMBER
 from scripts.sms_driver import CHOICE, STATUS, WEBHOOK, SmsDriver, new_phone
 from tests.support.conversation import HAPPY_PATH

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.booking.bookings import cancel, forget_contact, move
-from bot.people import record_opt_out
+from bot.people.privacy import record_opt_out
 from bot.people.privacy import clear_opt_out
 from bot.notifications.outbox import (NotificationStatus, claim_due, counts_by_status, mark_failed,
                                      mark_sent, mark_uncertain, notifications_of_booking)

@@ -21,8 +21,8 @@ from bot.db.session import session_scope
 from bot.diagnostic import evaluate
 from bot.diagnostic.results import save_result
 from bot.channels import channel_store, sms_store
-from bot.people import (channel_identity, erase_person, is_opted_out, person_key, record_consent,
-                        record_opt_out)
+from bot.people.privacy import erase_person, is_opted_out, record_consent, record_opt_out
+from bot.pseudonyms import channel_identity, person_key
 from bot.people.identity import (IdentityError, normalise_phone, person_ref,
                                  sibling_conversation_ids)
 from bot.people.tracker_data import conversation_texts, erase_conversations

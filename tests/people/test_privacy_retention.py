@@ -23,7 +23,7 @@ from bot.diagnostic import evaluate
 from bot.diagnostic.results import save_result
 from bot.channels import channel_store, sms_store
 from bot.cli.scheduler import DAY, Job, Schedule, interval, jobs, run_command
-from bot.people import person_key
+from bot.pseudonyms import person_key
 from bot.people.retention import months_before, purge
 from connectors.tracker_store import ErasingSQLTrackerStore
 from tests.support.booking import DIAGNOSIS, PARIS, PARIS_12, at, book_for, place_pk

@@ -9,8 +9,8 @@ from sqlalchemy import inspect
 from bot.db.session import current_revision, get_engine, head_revision, upgrade
 from bot.diagnostic import evaluate
 from bot.diagnostic.results import level_counts, results_for, save_result
-from bot.people import (channel_identity, erase_person, is_opted_out, person_key,
-                        record_consent, record_opt_out)
+from bot.people.privacy import erase_person, is_opted_out, record_consent, record_opt_out
+from bot.pseudonyms import channel_identity, person_key
 from bot.people.privacy import clear_opt_out
 
 ANSWERS = {"equipement": 1, "connexion": 2, "usage": 2, "information": 2, "communication": 2,

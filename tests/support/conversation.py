@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from bot.people import channel_identity, person_key
+from bot.pseudonyms import channel_identity, person_key
 from tests.support.databases import rows
 
 HAPPY_PATH = [

@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 
 from bot.clock import now_db
-from bot.db.models import Place, StaffAccount
+from bot.db.models import Place, StaffAccount, WebSession
 from bot.db.session import session_scope
 from bot.web.backoffice.throttle import Gate, clear_account, clear_pair, gate, record_failure
 
@@ -152,15 +152,11 @@ def set_password(email: str, password: str, url: str | None = None) -> None:
         # A new password also unlocks: no address stays refused for it, no wait.
         clear_account(session, row.id)
         # A new password ends every session of the account (a stolen one does not outlive it).
-        from bot.db.models import WebSession
-
         session.query(WebSession).filter(WebSession.account_id == row.id).delete()
 
 
 def set_active(email: str, active: bool, url: str | None = None) -> None:
     """Disable (or enable again) an account; disabling also ends its sessions."""
-    from bot.db.models import WebSession
-
     with session_scope(url) as session:
         row = _row_by_email(session, email)
         if row is None:
