@@ -112,3 +112,12 @@ def load_yaml(path: str | Path) -> Any:
     words (`YamlDataError`, a `yaml.YAMLError`). OSError and UnicodeDecodeError pass through."""
     path = Path(path)
     return parse_yaml(path.read_text(encoding="utf-8"), path)
+
+
+def number_setting(raw: dict, name: str, default, minimum: int, path, error: type[Exception]):
+    """The number `raw[name]` (or `default`), at least `minimum`; otherwise `error` naming the
+    file and the setting. A boolean is not a number here."""
+    value = raw.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+        raise error(f"{path}: {name} must be a number >= {minimum}, not {value!r}")
+    return value

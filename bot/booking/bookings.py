@@ -40,6 +40,7 @@ from bot.db.retry import retrying as _retrying
 from bot.db.session import session_scope, upsert_insert
 from bot.notifications import booking_reminder, structure_cancelled
 from bot.notifications.outbox import NotificationStatus, add as notify, cancel_pending
+from bot.notifications.rules import notification_rules
 from bot.places.address import one_line_address
 from bot.referrals.core import ReferralStatus, check_diagnosis, create_referral, follow_booking
 
@@ -69,11 +70,11 @@ class Booking:
     collective: bool = False
 
 
-def _schedule_reminder(session: Session, booking_id: int, start: datetime, now: datetime,
-                       rules: BookingRules) -> None:
+def _schedule_reminder(session: Session, booking_id: int, start: datetime,
+                       now: datetime) -> None:
     """The booking's reminder, in its transaction, unless its due time has already passed (a
     booking made the evening before, or the same day: the confirmation was just sent)."""
-    due = booking_reminder.due_time(start, rules)
+    due = booking_reminder.due_time(start, notification_rules())
     if now < due < start:
         notify(session, booking_reminder.NOTIFIER, booking_id, due, now)
 
@@ -204,7 +205,7 @@ def book(*, person_key: str, sender_id: str, channel: str, place_pk: int, start:
             create_referral(session, person_key=person_key, diagnosis=diagnosis, place_pk=place_pk,
                             booking_id=row.id, slot_start=row.start, channel=channel,
                             oriented_by=oriented_by, oriented_by_organisation=organisation, now=now_db)
-            _schedule_reminder(session, row.id, slot_start, now, rules)
+            _schedule_reminder(session, row.id, slot_start, now)
             session.flush()
             return _view(session, row, rules)
 
@@ -271,7 +272,7 @@ def move(booking_id: int, *, person_key: str, new_start: datetime, agenda_id: in
             follow_booking(session, row.id, now=now_db, slot_start=row.start)
             cancel_pending(session, booking_reminder.NOTIFIER, row.id, now)
             session.flush()
-            _schedule_reminder(session, row.id, slot_start, now, rules)
+            _schedule_reminder(session, row.id, slot_start, now)
             session.flush()
             return _view(session, row, rules)
 

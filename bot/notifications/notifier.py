@@ -2,7 +2,7 @@
 
 A notifier names its kind (stored on the outbox row), the external intent and the Rasa action
 that say it in the person's conversation (actions/notifications.py), the status the booking must
-still have for it to be said, and the template of its text (a field of data/booking.yml).
+still have for it to be said, and the template of its text (a field of data/notifications.yml).
 Adding an event is one small module defining a `Notifier`, one text in the data, one line in
 bot/notifications/registry.py, its intent and action in domain.yml, and an `outbox.add` in the
 transaction of the event that causes it.
@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.booking.rules import booking_rules
 from bot.clock import say_slot
+from bot.notifications.rules import notification_rules
 
 
 def say_when(start: datetime, today: date) -> str:
@@ -33,12 +33,12 @@ class Notifier:
     intent: str  # the external intent pushed into the person's conversation
     action: str  # the action that says it (actions/notifications.py)
     booking_status: str  # said only while the booking has this status
-    template: str  # the field of data/booking.yml holding its text
+    template: str  # the field of data/notifications.yml holding its text
 
     def compose(self, first_name: str | None, start: datetime, place: str, address: str,
                 reference: str, today: date) -> str:
         """The text about an appointment at `start`, as said on `today`."""
         first_name = (first_name or "").strip()
-        return getattr(booking_rules(), self.template).format(
+        return getattr(notification_rules(), self.template).format(
             greeting=f"Bonjour {first_name}" if first_name else "Bonjour",
             when=say_when(start, today), place=place, address=address, reference=reference)

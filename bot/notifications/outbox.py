@@ -25,12 +25,12 @@ from enum import Enum
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.booking.rules import booking_rules
 from bot.clock import aware, from_db, now_paris, to_db
 from bot.db.models import Booking, Person, Place, Reminder
 from bot.db.session import session_scope
 from bot.notifications.notifier import Notifier
 from bot.notifications.registry import notifier
+from bot.notifications.rules import notification_rules
 from bot.places.address import one_line_address
 
 
@@ -116,7 +116,7 @@ def claim_due(now: datetime | None = None, limit: int = 50, url: str | None = No
     already begun become `expired`. The others become `sending` and are returned: send each, then call `mark_sent`
     or `mark_failed`.
     """
-    rules = booking_rules()
+    rules = notification_rules()
     now = aware(now, "now") if now is not None else now_paris()
     now_db = to_db(now)
     stale = now_db - timedelta(minutes=rules.reminder_claim_timeout_minutes)
@@ -178,7 +178,7 @@ def mark_failed(reminder_id: int, error: str, now: datetime | None = None,
                 url: str | None = None) -> NotificationStatus | None:
     """The send failed: tried again after `reminder_retry_minutes`, until `reminder_max_attempts`
     attempts; then `failed`. Returns the new status (None when the row was not claimed)."""
-    rules = booking_rules()
+    rules = notification_rules()
     now_db = to_db(aware(now, "now") if now is not None else now_paris())
     with session_scope(url) as session:
         row = session.get(Reminder, reminder_id)

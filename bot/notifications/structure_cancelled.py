@@ -1,5 +1,5 @@
 """The structure cancelled the appointment (back-office): the person is told at once (its text
-is `cancelled_by_structure_text` in data/booking.yml). The cancellation's transaction adds it to
+is `cancelled_by_structure_text` in data/notifications.yml). The cancellation's transaction adds it to
 the outbox, due at once (bot/booking/bookings.py)."""
 from __future__ import annotations
 

@@ -85,11 +85,13 @@ def test_every_loader_of_the_project_reads_its_shipped_file():
     from bot.diagnostic import load_grid
     from bot.funding.rules import load_rules
     from bot.geo.messages import ask_where
+    from bot.notifications.rules import notification_rules
 
     messages._load.cache_clear()
     assert messages.text("consent_declined")
     assert ask_where()
     assert booking_rules().reference_length >= 4
+    assert "{when}" in notification_rules().reminder_text
     assert read_partners_file(DEFAULT_PARTNERS_FILE)
     assert load_grid().questions
     assert load_rules()

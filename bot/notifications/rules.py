@@ -1,0 +1,69 @@
+"""The rules of what the assistant sends on its own, as data: data/notifications.yml (when a
+reminder is due, retries, how long a claim lasts, and the texts)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from bot.paths import DATA_DIR
+from bot.yaml_data import load_yaml, number_setting
+
+NOTIFICATION_RULES_PATH = DATA_DIR / "notifications.yml"
+
+
+class NotificationRulesError(ValueError):
+    """data/notifications.yml is unusable; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class NotificationRules:
+    reminder_days_before: int = 1
+    reminder_hour: time = time(18, 0)
+    reminder_max_attempts: int = 3
+    reminder_retry_minutes: int = 15
+    reminder_claim_timeout_minutes: int = 10
+    reminder_text: str = ("{greeting}, rappel de votre rendez-vous {when} : {place}, {address}. "
+                          "Référence {reference}.")
+    cancelled_by_structure_text: str = ("{greeting}, {place} a annulé votre rendez-vous {when}. "
+                                        "Nous en sommes désolés. Référence {reference}.")
+
+
+def parse_rules(raw: dict, path: Path = NOTIFICATION_RULES_PATH) -> NotificationRules:
+    if not isinstance(raw, dict):
+        raise NotificationRulesError(f"{path}: must be a mapping of settings")
+    default = NotificationRules()
+
+    def number(name: str, minimum: int):
+        return number_setting(raw, name, getattr(default, name), minimum, path,
+                              NotificationRulesError)
+
+    hour = str(raw.get("reminder_hour", "18:00"))
+    try:
+        hours, minutes = (int(part) for part in hour.split(":"))
+        reminder_hour = time(hours, minutes)
+    except ValueError:
+        raise NotificationRulesError(f"{path}: reminder_hour must be HH:MM, not {hour!r}") from None
+    return NotificationRules(
+        reminder_days_before=number("reminder_days_before", 0),
+        reminder_hour=reminder_hour,
+        reminder_max_attempts=number("reminder_max_attempts", 1),
+        reminder_retry_minutes=number("reminder_retry_minutes", 0),
+        reminder_claim_timeout_minutes=number("reminder_claim_timeout_minutes", 1),
+        reminder_text=str(raw.get("reminder_text", default.reminder_text)).strip(),
+        cancelled_by_structure_text=str(raw.get("cancelled_by_structure_text",
+                                                default.cancelled_by_structure_text)).strip(),
+    )
+
+
+@lru_cache(maxsize=1)
+def notification_rules() -> NotificationRules:
+    """The rules of data/notifications.yml (read once per process)."""
+    try:
+        raw = load_yaml(NOTIFICATION_RULES_PATH)
+    except (OSError, yaml.YAMLError) as error:
+        raise NotificationRulesError(f"{NOTIFICATION_RULES_PATH}: cannot be read: {error}") from None
+    return parse_rules(raw or {}, NOTIFICATION_RULES_PATH)

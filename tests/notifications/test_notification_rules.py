@@ -1,0 +1,25 @@
+"""data/notifications.yml: the reminder's time, retries and texts, checked with the setting named."""
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+
+from bot.notifications.rules import NotificationRulesError, notification_rules, parse_rules
+
+
+def test_the_shipped_file_gives_the_reminder_at_18_the_day_before():
+    rules = notification_rules()
+    assert (rules.reminder_days_before, rules.reminder_hour) == (1, time(18, 0))
+    assert rules.reminder_text.startswith("{greeting}, rappel de votre rendez-vous {when}")
+
+
+@pytest.mark.parametrize("raw, fault", [
+    ({"reminder_hour": "18h"}, "reminder_hour must be HH:MM, not '18h'"),
+    ({"reminder_max_attempts": 0}, "reminder_max_attempts must be a number >= 1, not 0"),
+    ({"reminder_days_before": True}, "reminder_days_before must be a number >= 0, not True"),
+])
+def test_a_wrong_setting_is_named(raw, fault):
+    with pytest.raises(NotificationRulesError) as error:
+        parse_rules(raw, "notifications.yml")
+    assert str(error.value) == f"notifications.yml: {fault}"
