@@ -45,7 +45,12 @@ KINDS = {
 
 
 class OrganisationError(ValueError):
-    """A wrong name, kind, commune or code, said to the operator in one line."""
+    """A wrong name, kind, commune or code: an English `str()` for the command line and the
+    logs, and `message_fr` for the back-office."""
+
+    def __init__(self, message: str, message_fr: str):
+        super().__init__(message)
+        self.message_fr = message_fr
 
 
 class CodeCheck(str, Enum):
@@ -55,15 +60,35 @@ class CodeCheck(str, Enum):
 
 
 @dataclass(frozen=True)
+class CodeView:
+    id: int
+    hint: str  # "…K7": the code's last two characters
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
 class OrganisationView:
     id: int
     name: str
     kind: str
     commune_insee: str
     commune: str
-    active_codes: tuple[str, ...]  # hints ("…K7") of the codes not revoked
-    revoked_codes: int
+    codes: tuple[CodeView, ...]  # oldest first
     created_at: datetime
+
+    @property
+    def active_codes(self) -> tuple[str, ...]:
+        """The hints of the codes not revoked."""
+        return tuple(code.hint for code in self.codes if code.revoked_at is None)
+
+    @property
+    def revoked_codes(self) -> int:
+        return sum(1 for code in self.codes if code.revoked_at is not None)
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS[self.kind]
 
 
 @dataclass(frozen=True)
@@ -90,7 +115,8 @@ def parse_kind(typed: str) -> str:
     key = {"laposte": "la_poste", "poste": "la_poste", "bailleur": "bailleur_social",
            "other": "autre"}.get(key, key)
     if key not in KINDS:
-        raise OrganisationError(f"kind {typed!r} is not one of: {', '.join(KINDS)}")
+        raise OrganisationError(f"kind {typed!r} is not one of: {', '.join(KINDS)}",
+                                "Choisissez un type d'organisation de la liste.")
     return key
 
 
@@ -108,7 +134,9 @@ def _commune(text: str):
         found = location.place if location.found else None
     if found is None:
         raise OrganisationError(f"{value!r} is not a commune of the Métropole du Grand Paris "
-                                "(give its name, postcode or INSEE code)")
+                                "(give its name, postcode or INSEE code)",
+                                "Cette commune n'est pas une commune de la Métropole du Grand "
+                                "Paris (nom, code postal ou code INSEE).")
     return place_by_insee(found.commune_insee) or found
 
 
@@ -119,8 +147,9 @@ def _view(session, row: Organisation) -> OrganisationView:
     return OrganisationView(
         id=row.id, name=row.name, kind=row.kind, commune_insee=row.commune_insee,
         commune=commune.nom if commune is not None else row.commune_insee,
-        active_codes=tuple(f"…{code.hint}" for code in codes if code.revoked_at is None),
-        revoked_codes=sum(1 for code in codes if code.revoked_at is not None),
+        codes=tuple(CodeView(code.id, f"…{code.hint}", from_db(code.created_at),
+                             from_db(code.revoked_at) if code.revoked_at else None)
+                    for code in codes),
         created_at=from_db(row.created_at))
 
 
@@ -141,7 +170,8 @@ def create_organisation(name: str, kind: str, commune: str, actor: str,
     """A new organisation and its first code (returned once, never stored in clear)."""
     name = " ".join((name or "").split())
     if not name or len(name) > 120:
-        raise OrganisationError("the organisation's name must be 1 to 120 characters")
+        raise OrganisationError("the organisation's name must be 1 to 120 characters",
+                                "Le nom doit faire de 1 à 120 caractères.")
     kind = parse_kind(kind)
     member = _commune(commune)
     now = now_db()
@@ -155,16 +185,27 @@ def create_organisation(name: str, kind: str, commune: str, actor: str,
             session.flush()
             return _view(session, row), code
     except IntegrityError:
-        raise OrganisationError(f"an organisation named {name!r} already exists") from None
+        raise OrganisationError(f"an organisation named {name!r} already exists",
+                                "Une organisation porte déjà ce nom.") from None
 
 
-def add_code(name: str, actor: str, url: str | None = None) -> str:
-    """Another code for an existing organisation (for a second counter, or after a revocation)."""
+def add_code(name: str | None, actor: str, url: str | None = None,
+             organisation_id: int | None = None) -> str:
+    """Another code for an existing organisation, named or by its number (for a second counter,
+    or after a revocation)."""
     with session_scope(url) as session:
-        row = session.execute(select(Organisation).where(Organisation.name == name)).scalar()
+        row = (session.get(Organisation, organisation_id) if organisation_id is not None else
+               session.execute(select(Organisation).where(Organisation.name == name)).scalar())
         if row is None:
-            raise OrganisationError(f"no organisation named {name!r}")
+            raise OrganisationError(f"no organisation named {name!r}",
+                                    "Cette organisation n'existe pas.")
         return _new_code(session, row.id, actor, now_db())
+
+
+def get_organisation(organisation_id: int, url: str | None = None) -> OrganisationView | None:
+    with session_scope(url) as session:
+        row = session.get(Organisation, organisation_id)
+        return _view(session, row) if row is not None else None
 
 
 def list_organisations(url: str | None = None) -> list[OrganisationView]:
@@ -173,17 +214,23 @@ def list_organisations(url: str | None = None) -> list[OrganisationView]:
         return [_view(session, row) for row in rows]
 
 
-def revoke_code(code: str, actor: str, url: str | None = None) -> OrganisationView:
-    """Revoke a code (typed as printed); the organisation it opened. Revoking twice is an
-    error, so that the operator knows the code was already closed."""
-    digest = _hash("code", normalize_code(code))
+def revoke_code(code: str | None, actor: str, url: str | None = None,
+                code_id: int | None = None) -> OrganisationView:
+    """Revoke a code, typed as printed (or by its number, from the back-office); the
+    organisation it opened. Revoking twice is an error, so that the operator knows the code was
+    already closed."""
     with session_scope(url) as session:
-        row = session.execute(select(OrganisationCode).where(
-            OrganisationCode.code_hash == digest)).scalar()
+        row = (session.get(OrganisationCode, code_id) if code_id is not None else
+               session.execute(select(OrganisationCode).where(
+                   OrganisationCode.code_hash == _hash("code", normalize_code(code or "")))
+               ).scalar())
         if row is None:
-            raise OrganisationError("no such code (check it character by character)")
+            raise OrganisationError("no such code (check it character by character)",
+                                    "Ce code n'existe pas.")
         if row.revoked_at is not None:
-            raise OrganisationError(f"this code was already revoked on {from_db(row.revoked_at):%Y-%m-%d}")
+            raise OrganisationError(
+                f"this code was already revoked on {from_db(row.revoked_at):%Y-%m-%d}",
+                f"Ce code était déjà révoqué (le {from_db(row.revoked_at):%d/%m/%Y}).")
         row.revoked_at, row.revoked_by = now_db(), actor
         session.flush()
         return _view(session, session.get(Organisation, row.organisation_id))

@@ -5,6 +5,7 @@ database holding the real directory, the demo partners, and bookings made with t
 from __future__ import annotations
 
 import csv
+import html
 import io
 import os
 import re
@@ -24,7 +25,8 @@ from bot.booking.bookings import book
 from bot.booking.slots import free_slots
 from bot.booking.partners.load import load_partners
 from bot.clock import now_paris
-from bot.db.models import Booking, FundingEntry, Place, Referral, ReferralEvent, Reminder
+from bot.db.models import (Booking, FundingEntry, Organisation, Place, Referral, ReferralEvent,
+                           Reminder)
 from bot.db.session import session_scope, upgrade
 from bot.places import DEFAULT_SOURCE, seed_default_places
 from bot.web.backoffice.accounts import create_account
@@ -684,3 +686,59 @@ def test_failures_are_counted_in_the_database_by_parallel_checks(backend, tmp_pa
     assert not login_gate("192.0.2.10", "admin@throttle.example", url=url).refused
     assert authenticate("admin@throttle.example", "another long password", source="192.0.2.10",
                         url=url).account is not None
+
+
+# -- prescripteur organisations (admins) ---------------------------------------------------
+
+def test_admins_create_an_organisation_see_its_code_once_and_revoke_it(site, monkeypatch):
+    from bot.prescripteurs.organisations import CodeCheck, check_code
+
+    monkeypatch.setenv("NPT_SECRET_KEY", "backoffice-test")  # the web app's key
+    admin = login(site, "admin@metropole.example")
+    page = site.root + "/backoffice/admin/organisations"
+    token = csrf_of(admin, page)
+    created = admin.post(page + "/create", allow_redirects=False, data={
+        "csrf_token": token, "name": "CCAS de Bobigny", "kind": "ccas", "commune": "93000"})
+    assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
+    code = re.search(r'<p class="code"><code>([A-Z0-9]{10})</code>', created.text).group(1)
+    assert "Nouveau code pour <strong>CCAS de Bobigny</strong>" in created.text
+    assert check_code(code, "web:admin-test").status == CodeCheck.OK
+    listing = admin.get(page).text
+    assert code not in listing and f"…{code[-2:]}" in listing and "Bobigny" in listing
+    code_id = re.search(r'/organisations/codes/(\d+)/revoke', listing).group(1)
+    revoked = admin.post(f"{page}/codes/{code_id}/revoke", data={"csrf_token": token},
+                         allow_redirects=False)
+    assert revoked.status_code == 303 and revoked.headers["Location"].endswith("msg=code_revoked")
+    assert "Le code est révoqué" in html.unescape(
+        admin.get(site.root + revoked.headers["Location"]).text)
+    assert check_code(code, "web:admin-test").status == CodeCheck.UNKNOWN
+    again = admin.post(f"{page}/codes/{code_id}/revoke", data={"csrf_token": token})
+    assert again.status_code == 409 and "Ce code était déjà révoqué" in html.unescape(again.text)
+
+
+def test_a_wrong_organisation_form_says_why_and_keeps_what_was_typed(site):
+    admin = login(site, "admin@metropole.example")
+    page = site.root + "/backoffice/admin/organisations"
+    answer = admin.post(page + "/create", data={
+        "csrf_token": csrf_of(admin, page), "name": "Mairie de Lille", "kind": "mairie",
+        "commune": "Lille"})
+    assert answer.status_code == 400
+    assert ("Cette commune n'est pas une commune de la Métropole du Grand Paris"
+            in html.unescape(answer.text))
+    assert 'value="Mairie de Lille"' in answer.text and 'class="code"' not in answer.text
+
+
+def test_staff_and_forged_posts_cannot_touch_organisations(site):
+    agent = login(site, "agent@paris12.example")
+    page = site.root + "/backoffice/admin/organisations"
+    assert agent.get(page).status_code == 403
+    token = csrf_of(agent, site.root + "/backoffice/structure")
+    assert agent.post(page + "/create", data={"csrf_token": token, "name": "X", "kind": "ccas",
+                                              "commune": "Bobigny"}).status_code == 403
+    admin = login(site, "admin@metropole.example")
+    no_token = admin.post(page + "/create", data={"name": "Y", "kind": "ccas",
+                                                  "commune": "Bobigny"})
+    assert no_token.status_code == 403
+    with session_scope(site.url) as session:
+        names = set(session.execute(select(Organisation.name)).scalars())
+    assert not names & {"X", "Y"}

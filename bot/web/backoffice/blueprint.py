@@ -7,7 +7,9 @@ browser says where it comes from (Origin), must come from this site. Database wo
 thread, never on the event loop.
 
 The routes, by audience: login_pages.py (signing in and out), structure_pages.py (a
-structure's staff), admin_pages.py (the Métropole's admins); what they share: pages.py.
+structure's staff), admin_pages.py and organisation_pages.py (the Métropole's admins: funding,
+partners, persons, audit; the prescripteur organisations and their codes); what they share:
+pages.py.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from sanic import Blueprint
 
 from bot.web.backoffice.admin_pages import add_admin_routes
 from bot.web.backoffice.login_pages import add_login_routes
+from bot.web.backoffice.organisation_pages import add_organisation_routes
 from bot.web.backoffice.pages import PREFIX
 from bot.web.backoffice.structure_pages import add_structure_routes
 
@@ -24,4 +27,5 @@ def backoffice_blueprint() -> Blueprint:
     add_login_routes(bp)
     add_structure_routes(bp)
     add_admin_routes(bp)
+    add_organisation_routes(bp)
     return bp

@@ -44,6 +44,7 @@ MESSAGES = {
     "merged": "Les deux personnes sont fusionnées. Le décompte est recalculé.",
     "validated": "Le bilan de l'année est validé. Toute correction apparaîtra comme un ajustement.",
     "logged_out": "Vous êtes déconnecté(e).",
+    "code_revoked": "Le code est révoqué : il n'ouvre plus le mode prescripteur.",
 }
 
 _env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)),
