@@ -159,6 +159,7 @@ def _text(value, name: str, limit: int, required: bool = True) -> str:
 def book(*, person_key: str, sender_id: str, channel: str, place_pk: int, start: datetime,
          first_name: str, diagnosis: dict, oriented_by: str = "assistant",
          oriented_by_organisation: str | None = None, agenda_id: int | None = None,
+         organisation_id: int | None = None, prescripteur_first_name: str | None = None,
          now: datetime | None = None, url: str | None = None) -> Booking:
     """Book the slot at `start` of a partner place for a person.
 
@@ -180,6 +181,8 @@ def book(*, person_key: str, sender_id: str, channel: str, place_pk: int, start:
     first_name = _text(first_name, "first_name", 80, required=False)
     oriented_by = _text(oriented_by, "oriented_by", 64)
     organisation = _text(oriented_by_organisation, "oriented_by_organisation", 120, required=False) or None
+    prescripteur = _text(prescripteur_first_name, "prescripteur_first_name", 60,
+                         required=False) or None
     diagnosis = check_diagnosis(diagnosis)
 
     def attempt() -> Booking:
@@ -204,7 +207,8 @@ def book(*, person_key: str, sender_id: str, channel: str, place_pk: int, start:
             session.flush()
             create_referral(session, person_key=person_key, diagnosis=diagnosis, place_pk=place_pk,
                             booking_id=row.id, slot_start=row.start, channel=channel,
-                            oriented_by=oriented_by, oriented_by_organisation=organisation, now=now_db)
+                            oriented_by=oriented_by, oriented_by_organisation=organisation, now=now_db,
+                            organisation_id=organisation_id, prescripteur_first_name=prescripteur)
             _schedule_reminder(session, row.id, slot_start, now)
             session.flush()
             return _view(session, row, rules)

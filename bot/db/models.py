@@ -17,6 +17,7 @@ class Person(Base):
 
     person_key = Column(String(64), primary_key=True)
     consent_at = Column(DateTime, nullable=True)
+    consent_method = Column(String(64), nullable=True)  # "self", or "prescripteur:<organisation id>"
     opted_out_at = Column(DateTime, nullable=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
@@ -235,6 +236,10 @@ class Referral(Base):
     channel = Column(String(32), nullable=False)
     oriented_by = Column(String(64), nullable=False, default="assistant")
     oriented_by_organisation = Column(String(120), nullable=True)
+    organisation_id = Column(Integer, ForeignKey("organisations.id"), nullable=True, index=True)
+    prescripteur_first_name = Column(String(60), nullable=True)
+    person_confirmed_at = Column(DateTime, nullable=True)  # the person's own "OUI"
+    person_confirmed_channel = Column(String(32), nullable=True)
     status = Column(String(16), nullable=False, default="booked", index=True)
     accompanied_on = Column(Date, nullable=True)  # the day the person was accompanied
     recorded_at = Column(DateTime, nullable=True)  # when that was recorded (ranks the funding)

@@ -22,10 +22,14 @@ def _person(session, key: str) -> Person:
     return person
 
 
-def record_consent(key: str, url: str | None = None) -> None:
+def record_consent(key: str, url: str | None = None, method: str = "self") -> None:
+    """The person agreed that their answers are kept: by themselves ("self"), or told to a
+    prescripteur at a counter ("prescripteur:<organisation id>"); the time and the method are
+    kept."""
     with session_scope(url) as session:
         person = _person(session, key)
         person.consent_at = utcnow()
+        person.consent_method = method[:64]
 
 
 def record_opt_out(key: str, url: str | None = None) -> None:

@@ -131,7 +131,8 @@ def _commune(text: str):
     found = place_by_insee(value) if re.fullmatch(r"\d[\dAB]\d{3}", value) else None
     if found is None:
         location = locate(value)
-        found = location.place if location.found else None
+        # "Paris" alone asks which arrondissement of a person; an organisation serves Paris.
+        found = location.place if location.found else location.fallback
     if found is None:
         raise OrganisationError(f"{value!r} is not a commune of the Métropole du Grand Paris "
                                 "(give its name, postcode or INSEE code)",

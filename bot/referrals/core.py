@@ -8,7 +8,7 @@ from enum import Enum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.clock import from_db
+from bot.clock import from_db, now_db, to_db
 from bot.db.models import Referral, ReferralEvent, StoredDiagnostic
 from bot.db.session import session_scope
 
@@ -50,6 +50,10 @@ class ReferralRecord:
     created_at: datetime  # aware, Europe/Paris
     updated_at: datetime
     accompanied_on: date | None = None  # the day of the accompaniment, once marked
+    organisation_id: int | None = None  # the prescripteur's organisation
+    prescripteur_first_name: str | None = None
+    person_confirmed_at: datetime | None = None  # aware: the person's own "OUI"
+    person_confirmed_channel: str | None = None
 
 
 def _record(row: Referral) -> ReferralRecord:
@@ -60,7 +64,10 @@ def _record(row: Referral) -> ReferralRecord:
         channel=row.channel, oriented_by=row.oriented_by,
         oriented_by_organisation=row.oriented_by_organisation, status=ReferralStatus(row.status),
         created_at=from_db(row.created_at), updated_at=from_db(row.updated_at),
-        accompanied_on=row.accompanied_on)
+        accompanied_on=row.accompanied_on, organisation_id=row.organisation_id,
+        prescripteur_first_name=row.prescripteur_first_name,
+        person_confirmed_at=from_db(row.person_confirmed_at) if row.person_confirmed_at else None,
+        person_confirmed_channel=row.person_confirmed_channel)
 
 
 def check_diagnosis(diagnosis: dict) -> dict:
@@ -97,7 +104,8 @@ def create_referral(session: Session, *, person_key: str, diagnosis: dict, place
                     booking_id: int | None, slot_start: datetime | None, channel: str,
                     oriented_by: str, oriented_by_organisation: str | None,
                     now: datetime, actor: str = "assistant",
-                    actor_role: str = "assistant") -> Referral:
+                    actor_role: str = "assistant", organisation_id: int | None = None,
+                    prescripteur_first_name: str | None = None) -> Referral:
     """A new referral in `session` (the booking's transaction). Times are naive UTC.
 
     A diagnostic id that is no longer stored (erased in between) is recorded as None; the level,
@@ -112,6 +120,7 @@ def create_referral(session: Session, *, person_key: str, diagnosis: dict, place
                    services=diagnosis["services"], grid_version=diagnosis["grid_version"],
                    place_pk=place_pk, booking_id=booking_id, slot_start=slot_start, channel=channel,
                    oriented_by=oriented_by, oriented_by_organisation=oriented_by_organisation,
+                   organisation_id=organisation_id, prescripteur_first_name=prescripteur_first_name,
                    status=ReferralStatus.BOOKED.value, created_at=now, updated_at=now)
     session.add(row)
     session.flush()
@@ -158,3 +167,22 @@ def referrals_of(person_key: str, url: str | None = None) -> list[ReferralRecord
         rows = session.execute(select(Referral).where(Referral.person_key == person_key)
                                .order_by(Referral.created_at, Referral.id)).scalars().all()
         return [_record(row) for row in rows]
+
+
+def confirm_by_person(booking_id: int, person_key: str, channel: str,
+                      now: datetime | None = None, url: str | None = None) -> bool:
+    """The person's own "OUI" to a booking made for them: recorded on its referral, with the
+    time and the channel, when the referral is theirs and still booked. The first "OUI" is kept
+    (a second one changes nothing). True when it was recorded now."""
+    moment = to_db(now) if now is not None else now_db()
+    with session_scope(url) as session:
+        row = session.execute(select(Referral).where(
+            Referral.booking_id == booking_id, Referral.person_key == person_key)
+        ).scalar_one_or_none()
+        if (row is None or row.status != ReferralStatus.BOOKED.value
+                or row.person_confirmed_at is not None):
+            return False
+        row.person_confirmed_at, row.person_confirmed_channel = moment, channel[:32]
+        row.updated_at = moment
+        return True
+
