@@ -1,7 +1,8 @@
 """Prescripteur organisations and their access codes (PRODUCT.md, "Prescripteur mode").
 
 The Métropole creates an organisation (`npt organisations create`) and gets its code, shown
-once: 10 characters from an alphabet without look-alikes (no 0/O, 1/I/L), about 49 bits, typed
+once: 10 characters from an alphabet without look-alikes (no 0/O, 1/I/L), at least two digits
+and two letters (about 48 bits), typed
 with or without spaces and dashes, in any case. Only a keyed hash of the code is stored
 (HMAC-SHA256 with the pseudonyms' key), with its last two characters to tell codes apart in a
 list; a revoked code opens nothing. `check_code` says which organisation a typed code opens, if
@@ -102,11 +103,18 @@ def normalize_code(typed: str) -> str:
     return re.sub(r"[\s.\-_]+", "", typed or "").upper()
 
 
+def _mixed(code: str) -> bool:
+    """At least two digits and two letters: every code is drawn so, and words never are."""
+    digits = sum(ch.isdigit() for ch in code)
+    return digits >= 2 and len(code) - digits >= 2
+
+
 def looks_like_a_code(typed: str) -> bool:
-    """True when the message is, once normalised, CODE_LENGTH characters of the alphabet (a
-    conversation may then try it as a code; ordinary words rarely are)."""
+    """True when the message is, once normalised, CODE_LENGTH characters of the alphabet with
+    at least two digits and two letters (a conversation may then try it as a code; words such
+    as "super super" never are)."""
     code = normalize_code(typed)
-    return len(code) == CODE_LENGTH and all(ch in ALPHABET for ch in code)
+    return len(code) == CODE_LENGTH and all(ch in ALPHABET for ch in code) and _mixed(code)
 
 
 def parse_kind(typed: str) -> str:
@@ -157,6 +165,8 @@ def _view(session, row: Organisation) -> OrganisationView:
 def _new_code(session, organisation_id: int, actor: str, now: datetime) -> str:
     while True:
         code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+        if not _mixed(code):
+            continue  # drawn again: a code must never look like a word
         digest = _hash("code", code)
         if session.execute(select(OrganisationCode.id).where(
                 OrganisationCode.code_hash == digest)).first() is None:

@@ -114,3 +114,5 @@ def test_codes_are_drawn_from_the_unambiguous_alphabet_and_differ(database):
     codes = {create_organisation(f"Org {i}", "autre", "Bobigny", actor="test")[1]
              for i in range(40)}
     assert len(codes) == 40
+    assert all(looks_like_a_code(code) for code in codes)  # two digits and two letters at least
+    assert not looks_like_a_code("super super") and not looks_like_a_code("RENDEZVOUS")
