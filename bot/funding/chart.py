@@ -10,10 +10,9 @@ from datetime import date, timedelta
 from typing import Sequence
 from xml.sax.saxutils import escape
 
+from bot.chart_scale import MONTHS_FR, nice_step
 from bot.funding.report import format_int, format_percent
 
-MONTHS_FR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
-             "nov.", "déc.")
 EMPTY_TEXT = "Aucune personne financée pour l'instant"
 
 WIDTH, HEIGHT = 720, 360
@@ -23,18 +22,6 @@ LINE_COLOUR, CAP_COLOUR, GRID_COLOUR, TEXT_COLOUR = "#1d4e89", "#a4161a", "#d9d9
 
 def _persons(count: int) -> str:
     return f"{format_int(count)} personne{'s' if abs(count) > 1 else ''}"
-
-
-def _nice_step(raw: float) -> int:
-    """A round tick step (1, 2, 2.5, 5 times a power of ten), never below one person."""
-    if raw <= 1:
-        return 1
-    power = 10 ** math.floor(math.log10(raw))
-    for factor in (1, 2, 2.5, 5, 10):
-        step = factor * power
-        if step >= raw and float(step).is_integer():
-            return int(step)
-    return int(10 * power)
 
 
 def _num(value: float) -> str:
@@ -65,7 +52,7 @@ def funding_chart_svg(series: Sequence[tuple[date, int]], cap: int, year: int, *
     days = (last - first).days + 1
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     top_value = max([cap, 1] + [count for _, count in series])
-    step = _nice_step(top_value * 1.05 / 4)
+    step = nice_step(top_value * 1.05 / 4)
     y_max = step * math.ceil(top_value * 1.05 / step)
 
     def x(day: date) -> float:

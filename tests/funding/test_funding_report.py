@@ -18,7 +18,8 @@ from openpyxl import load_workbook
 
 from bot.db.models import FundingAdjustment, FundingEntry, FundingYear, Place, Referral
 from bot.db.session import session_scope
-from bot.funding.chart import MONTHS_FR, funding_chart_svg
+from bot.chart_scale import MONTHS_FR
+from bot.funding.chart import funding_chart_svg
 from bot.funding.export import guard_text, report_csv, report_xlsx
 from bot.funding.report import (ASSISTANT_LABEL, NBSP, PARIS_EPT_LABEL, format_eur, format_int,
                                 funded_over_time, funding_report, locate_structure)

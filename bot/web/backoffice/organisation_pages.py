@@ -1,5 +1,6 @@
 """The Métropole's admins manage the prescripteur organisations and their access codes: list,
-create (the code is shown once, on the answer page, never in a URL), another code, revoke."""
+create (the code is shown once, on the answer page, never in a URL), another code, revoke; and
+see what each organisation's referrals became this year (a table and a chart, counts only)."""
 from __future__ import annotations
 
 import logging
@@ -8,6 +9,9 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.clock import now_paris
+from bot.prescripteurs.activity import Activity, organisation_activity
+from bot.prescripteurs.chart import activity_chart_svg
 from bot.prescripteurs.organisations import (KINDS, OrganisationError, add_code,
                                              create_organisation, get_organisation,
                                              list_organisations, revoke_code)
@@ -25,8 +29,16 @@ def add_organisation_routes(bp: Blueprint) -> None:
                    new_code_for: str | None = None, error: str | None = None,
                    form: dict | None = None, message: str | None = None) -> HTTPResponse:
         organisations = await run(list_organisations)
+        year = now_paris().year
+        activity = await run(organisation_activity, year)
+        by_month: dict[str, Activity] = {}
+        for organisation in activity:
+            for month, figures in organisation.months.items():
+                by_month[month] = by_month.get(month, Activity()) + figures
         return render("organisations.html", status=status, me=active.account,
                       csrf_token=active.csrf_token, organisations=organisations, kinds=KINDS,
+                      year=year, activity=activity,
+                      chart=activity_chart_svg(by_month, year),
                       new_code=new_code, new_code_for=new_code_for, error=error,
                       form=form or {}, message=message)
 
