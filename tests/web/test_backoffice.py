@@ -718,6 +718,11 @@ def test_admins_create_an_organisation_see_its_code_once_and_revoke_it(site, mon
     assert check_code(code, "web:admin-test").status == CodeCheck.UNKNOWN
     again = admin.post(f"{page}/codes/{code_id}/revoke", data={"csrf_token": token})
     assert again.status_code == 409 and "Ce code était déjà révoqué" in html.unescape(again.text)
+    organisation_id = re.search(r'/organisations/(\d+)/code"', listing).group(1)
+    second = admin.post(f"{page}/{organisation_id}/code", data={"csrf_token": token})
+    new = re.search(r'<p class="code"><code>([A-Z0-9]{10})</code>', second.text).group(1)
+    assert new != code and check_code(new, "web:admin-test").status == CodeCheck.OK
+    assert admin.post(f"{page}/999999/code", data={"csrf_token": token}).status_code == 404
 
 
 def test_a_wrong_organisation_form_says_why_and_keeps_what_was_typed(site):

@@ -63,8 +63,9 @@ def add_organisation_routes(bp: Blueprint) -> None:
     @login_required(admin=True)
     async def new_code(request: Request, active: ActiveSession,
                        organisation_id: int) -> HTTPResponse:
-        organisation = await run(get_organisation, organisation_id) \
-            if organisation_id <= MAX_ID else None
+        if organisation_id > MAX_ID:
+            return not_found()
+        organisation = await run(get_organisation, organisation_id)
         if organisation is None:
             return not_found()
         code = await run(add_code, None, actor=active.account.email,
