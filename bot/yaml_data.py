@@ -121,3 +121,12 @@ def number_setting(raw: dict, name: str, default, minimum: int, path, error: typ
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
         raise error(f"{path}: {name} must be a number >= {minimum}, not {value!r}")
     return value
+
+
+def read_settings(path, error: type[Exception]) -> dict:
+    """A settings file read with `load_yaml` (an empty file is no setting); a file that cannot
+    be read or parsed is `error`, naming it."""
+    try:
+        return load_yaml(path) or {}
+    except (OSError, yaml.YAMLError) as problem:
+        raise error(f"{path}: cannot be read: {problem}") from None

@@ -6,10 +6,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from bot.paths import DATA_DIR
-from bot.yaml_data import load_yaml, number_setting
+from bot.yaml_data import number_setting, read_settings
 
 BOOKING_RULES_PATH = DATA_DIR / "booking.yml"
 CONFUSABLE = set("0O1IL")
@@ -57,8 +55,4 @@ def parse_rules(raw: dict, path: Path = BOOKING_RULES_PATH) -> BookingRules:
 @lru_cache(maxsize=1)
 def booking_rules() -> BookingRules:
     """The rules of data/booking.yml (read once per process)."""
-    try:
-        raw = load_yaml(BOOKING_RULES_PATH)
-    except (OSError, yaml.YAMLError) as error:
-        raise BookingRulesError(f"{BOOKING_RULES_PATH}: cannot be read: {error}") from None
-    return parse_rules(raw or {}, BOOKING_RULES_PATH)
+    return parse_rules(read_settings(BOOKING_RULES_PATH, BookingRulesError), BOOKING_RULES_PATH)

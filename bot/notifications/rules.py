@@ -7,10 +7,8 @@ from datetime import time
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from bot.paths import DATA_DIR
-from bot.yaml_data import load_yaml, number_setting
+from bot.yaml_data import number_setting, read_settings
 
 NOTIFICATION_RULES_PATH = DATA_DIR / "notifications.yml"
 
@@ -62,8 +60,4 @@ def parse_rules(raw: dict, path: Path = NOTIFICATION_RULES_PATH) -> Notification
 @lru_cache(maxsize=1)
 def notification_rules() -> NotificationRules:
     """The rules of data/notifications.yml (read once per process)."""
-    try:
-        raw = load_yaml(NOTIFICATION_RULES_PATH)
-    except (OSError, yaml.YAMLError) as error:
-        raise NotificationRulesError(f"{NOTIFICATION_RULES_PATH}: cannot be read: {error}") from None
-    return parse_rules(raw or {}, NOTIFICATION_RULES_PATH)
+    return parse_rules(read_settings(NOTIFICATION_RULES_PATH, NotificationRulesError), NOTIFICATION_RULES_PATH)

@@ -23,3 +23,13 @@ def test_a_wrong_setting_is_named(raw, fault):
     with pytest.raises(NotificationRulesError) as error:
         parse_rules(raw, "notifications.yml")
     assert str(error.value) == f"notifications.yml: {fault}"
+
+
+def test_a_file_that_cannot_be_read_is_named(tmp_path):
+    from bot.yaml_data import read_settings
+
+    broken = tmp_path / "notifications.yml"
+    broken.write_text("reminder_hour: [18", encoding="utf-8")
+    for path in (tmp_path / "missing.yml", broken):
+        with pytest.raises(NotificationRulesError, match=f"^{path}: cannot be read: "):
+            read_settings(path, NotificationRulesError)
