@@ -19,6 +19,7 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions.common import channel_of, off_loop, person_key_of
 from actions.interruptions import answering, count_unclear, gives_way, is_filler
+from actions.prescripteur import new_person, prescripteur_of
 from bot import messages
 from bot.booking.bookings import book, Booking, move
 from bot.booking.errors import AlreadyBooked, BookingError, BookingNotFound
@@ -306,6 +307,10 @@ class ValidateBookingForm(FormValidationAction):
         """Book (or move) the chosen slot; a slot taken meanwhile offers fresh ones."""
         start = datetime.fromisoformat(chosen["start"])
         moving = tracker.get_slot("moving_booking")
+        person = tracker.get_slot("person")
+        if isinstance(person, dict) and person.get("key") and not moving:
+            return await self.finish_for_person(dispatcher, tracker, place, chosen, first_name,
+                                                person)
         try:
             if moving:
                 booking = await off_loop(move, int(moving), person_key=person_key_of(tracker),
@@ -345,6 +350,59 @@ class ValidateBookingForm(FormValidationAction):
             dispatcher.utter_message(text=messages.text("booking_failed"))
             return self.ended()
         return [SlotSet("moving_booking", None)] + self.ended(BOOKED)
+
+    async def finish_for_person(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                place: dict, chosen: dict, first_name: str | None,
+                                person: dict) -> List[EventType]:
+        """A prescripteur books for the person at the counter: the booking, its reminder and its
+        referral are the person's (their own SMS identity), attributed to the organisation and
+        the prescripteur; the person gets their SMS at once (bot/booking/bookings.py)."""
+        session = await prescripteur_of(tracker)
+        if session is None:
+            dispatcher.utter_message(text=messages.text("prescripteur_mode_over"))
+            return new_person() + [SlotSet("prescripteur_first_name", None)] + self.ended()
+        diagnosis = diagnosis_of(tracker)
+        try:
+            booking = await off_loop(
+                book, person_key=person["key"], sender_id=person.get("sender_id") or "",
+                channel=person.get("channel") or channel_of(tracker), place_pk=int(place["pk"]),
+                start=datetime.fromisoformat(chosen["start"]), first_name=first_name or "",
+                agenda_id=chosen.get("agenda_id"), oriented_by="prescripteur",
+                oriented_by_organisation=session.organisation,
+                organisation_id=session.organisation_id,
+                prescripteur_first_name=session.first_name, prescripteur_session_id=session.id,
+                diagnosis={"level": diagnosis.get("level"),
+                           "services": diagnosis.get("services") or [],
+                           "grid_version": diagnosis.get("grid_version"),
+                           "diagnostic_id": diagnosis.get("id")})
+        except AlreadyBooked as error:
+            existing = error.booking
+            dispatcher.utter_message(text=messages.text(
+                "already_booked", name=existing.place_name, when=say_slot(existing.start),
+                reference=existing.reference))
+            return self.ended(BOOKED)
+        except BookingError:
+            dispatcher.utter_message(text=messages.text("slot_taken"))
+            slots = await offer_slots(dispatcher, place, Preference())
+            if not slots:
+                say_how_to_go(dispatcher, place, "place_no_free_slot")
+                return self.ended(NO_BOOKING)
+            return [SlotSet("offered_slots", slots), SlotSet("booking_prompted", False),
+                    SlotSet("requested_slot", "slot_pick")]
+        except Exception:
+            log.exception("booking for a person failed")
+            dispatcher.utter_message(text=messages.text("booking_failed"))
+            return self.ended()
+        dispatcher.utter_message(text=messages.text(
+            "prescripteur_booked", first_name=booking.first_name, when=say_slot(booking.start),
+            name=booking.place_name, address=booking.address, reference=booking.reference))
+        if person.get("sender_id"):
+            dispatcher.utter_message(text=messages.text("prescripteur_booked_sms"))
+        else:
+            dispatcher.utter_message(text=messages.text(
+                "prescripteur_booked_paper", items=", ".join(booking.what_to_bring)))
+        dispatcher.utter_message(text=messages.text("prescripteur_next"))
+        return self.ended(BOOKED)
 
 
 class AskBookingStep(Action):
@@ -413,7 +471,9 @@ class AskFirstName(AskBookingStep):
     step = "first_name"
 
     def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
-        key = "first_name_rephrase" if _rephrasing(tracker) else "first_name"
+        # At a prescripteur's counter, the person's first name.
+        key = "person_first_name" if tracker.get_slot("person") else "first_name"
+        key = f"{key}_rephrase" if _rephrasing(tracker) else key
         return messages.text(key), []
 
 

@@ -18,16 +18,21 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import answers_of, off_loop, person_key_of
 from bot import messages
 from bot.diagnostic import Question, exact_option, load_grid, next_question, understand
+from bot.people.first_names import read_first_name
 from bot.people.privacy import record_consent
+from bot.prescripteurs.sessions import Session, set_first_name
+from actions.prescripteur import new_person, person_from_mobile, prescripteur_of
 from actions.interruptions import (COMMANDS, INTERRUPTIONS, MIN_CONFIDENCE,  # noqa: F401
                                    OVERRIDE_CONFIDENCE, OVERRIDING, REPHRASES, count_unclear,
-                                   is_clear_goodbye, is_filler)
+                                   gives_way, is_clear_goodbye, is_filler)
 from actions.interruptions import answering as answering_form
 from bot.text import mostly_latin, normalize
 
 log = logging.getLogger(__name__)
 
 CONSENT_YES, CONSENT_NO = "1", "2"
+# The questions the form asks only in prescripteur mode.
+PRESCRIPTEUR_STEPS = ("prescripteur_first_name", "person_mobile")
 
 
 def question_for(slot: str) -> Question:
@@ -36,8 +41,10 @@ def question_for(slot: str) -> Question:
     return load_grid().question(slot)
 
 
-def buttons_for(question: Question, among: list[int] | None = None) -> list[dict[str, str]]:
-    return [{"title": option.label, "payload": str(option.number)} for option in question.options
+def buttons_for(question: Question, among: list[int] | None = None,
+                third_person: bool = False) -> list[dict[str, str]]:
+    return [{"title": (option.third_person_label or option.label) if third_person else option.label,
+             "payload": str(option.number)} for option in question.options
             if not among or option.number in among]
 
 
@@ -45,11 +52,19 @@ def answering(tracker: Tracker) -> bool:
     return answering_form(tracker, "diagnostic_form")
 
 
-def next_slot(tracker: Tracker, answers: Dict[str, int], consent: Any) -> Text | None:
+def next_slot(tracker: Tracker, answers: Dict[str, int], consent: Any,
+              prescripteur: Session | None = None, named: bool = False,
+              person: Any = None) -> Text | None:
+    """The next question. In prescripteur mode: the prescripteur's first name once per session,
+    then the person's consent, then the person's mobile, then the grid."""
+    if prescripteur is not None and not (prescripteur.first_name or named):
+        return "prescripteur_first_name"
     if consent is None:
         return "consent"
     if str(consent) != CONSENT_YES:
         return None
+    if prescripteur is not None and not person:
+        return "person_mobile"
     question = next_question(answers)
     return question.id if question else None
 
@@ -65,6 +80,23 @@ class ValidateDiagnosticForm(FormValidationAction):
         answers = answers_of(tracker)
         consent = tracker.get_slot("consent")
         requested = tracker.get_slot("requested_slot")
+        person = tracker.get_slot("person")
+        prescripteur = await prescripteur_of(tracker)
+        named = False
+        if prescripteur is None and (person or requested in PRESCRIPTEUR_STEPS):
+            # The session's time is over (or its code was revoked) in the middle of a person:
+            # nothing more is kept for them, and the code is asked again.
+            dispatcher.utter_message(text=messages.text("prescripteur_mode_over"))
+            return new_person() + [SlotSet("prescripteur_first_name", None)]
+        if requested in PRESCRIPTEUR_STEPS and answering(tracker):
+            step = await self.read_prescripteur_step(dispatcher, tracker, requested, prescripteur)
+            if step is None:
+                return []  # an interruption: the rules answer, the question comes again
+            events, person, named = step
+            if events and events[-1] == SlotSet("requested_slot", requested):
+                return events
+            return events + [SlotSet("requested_slot", next_slot(
+                tracker, answers, consent, prescripteur, named, person))]
         if requested and answering(tracker):
             message = tracker.latest_message or {}
             text = message.get("text") or ""
@@ -102,7 +134,8 @@ class ValidateDiagnosticForm(FormValidationAction):
                            SlotSet("diagnostic_remaining", None)]
                 if requested == "consent":
                     consent = value
-                    if value == CONSENT_YES:
+                    if value == CONSENT_YES and prescripteur is None:
+                        # A prescripteur's "yes" is recorded with the person's mobile.
                         try:
                             await off_loop(record_consent, person_key_of(tracker))
                         except Exception:  # the conversation goes on; the operator sees it
@@ -116,7 +149,45 @@ class ValidateDiagnosticForm(FormValidationAction):
         elif not requested:
             events += [SlotSet("diagnostic_retries", 0), SlotSet("diagnostic_remaining", None)]
 
-        return events + [SlotSet("requested_slot", next_slot(tracker, answers, consent))]
+        return events + [SlotSet("requested_slot", next_slot(
+            tracker, answers, consent, prescripteur, named, person))]
+
+    async def read_prescripteur_step(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     requested: str, prescripteur: Session):
+        """The prescripteur's first name, or the person's mobile: (events, person, named), or
+        None when the message is an interruption."""
+        text = (tracker.latest_message or {}).get("text") or ""
+        person = tracker.get_slot("person")
+        if requested == "prescripteur_first_name":
+            first_name = read_first_name(text)
+            if gives_way(tracker, answered=first_name is not None):
+                return None
+            if first_name is None:
+                retries = count_unclear(dispatcher, tracker, "diagnostic_retries")
+                return ([SlotSet("diagnostic_retries", retries),
+                         SlotSet("requested_slot", requested)], person, False)
+            await off_loop(set_first_name, prescripteur.id, first_name)
+            return [SlotSet("prescripteur_first_name", first_name),
+                    SlotSet("diagnostic_retries", 0)], person, True
+        outcome, found = person_from_mobile(text, prescripteur.organisation_id)
+        if gives_way(tracker, answered=outcome != "unclear"):
+            return None
+        if outcome == "not_mobile":
+            return ([SlotSet("person_mobile", "not_mobile"), SlotSet("diagnostic_retries", 0),
+                     SlotSet("requested_slot", requested)], person, False)
+        if outcome == "unclear":
+            retries = count_unclear(dispatcher, tracker, "diagnostic_retries")
+            return ([SlotSet("person_mobile", None), SlotSet("diagnostic_retries", retries),
+                     SlotSet("requested_slot", requested)], person, False)
+        try:
+            await off_loop(record_consent, found["key"],
+                           method=f"prescripteur:{prescripteur.organisation_id}")
+        except Exception:  # the conversation goes on; the operator sees it
+            log.exception("could not record a consent")
+        dispatcher.utter_message(text=messages.text(
+            "person_mobile_ok" if outcome == "mobile" else "person_without_sms"))
+        return ([SlotSet("person_mobile", outcome), SlotSet("person", found),
+                 SlotSet("diagnostic_retries", 0)], found, False)
 
 
 class AskQuestion(Action):
@@ -133,17 +204,51 @@ class AskQuestion(Action):
         question = question_for(self.slot)
         retries = int(tracker.get_slot("diagnostic_retries") or 0)
         among = tracker.get_slot("diagnostic_remaining") or None
+        # In prescripteur mode the questions speak of the person ("La personne a-t-elle...").
+        # (The first name is asked first in every prescripteur session, and forgotten when it
+        # ends: the slot tells the mode without a database query.)
+        third = bool(tracker.get_slot("prescripteur_first_name"))
+        buttons = buttons_for(question, among, third)
         if among and retries == 0:
-            dispatcher.utter_message(text=messages.text("narrowed"), buttons=buttons_for(question, among))
+            dispatcher.utter_message(text=messages.text("narrowed"), buttons=buttons)
             return []
         if retries == 0:
-            text = question.text
+            text = question.third_person if third else question.text
         elif retries <= REPHRASES:
             text = question.rephrase
         else:
             text = messages.text("answer_with_number")
-        dispatcher.utter_message(text=text, buttons=buttons_for(question, among))
+        dispatcher.utter_message(text=text, buttons=buttons)
         return []
+
+
+class AskPrescripteurStep(Action):
+    """Asks the prescripteur's first name, or the person's mobile."""
+
+    slot: Text = ""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        retries = int(tracker.get_slot("diagnostic_retries") or 0)
+        if self.slot == "person_mobile" and tracker.get_slot("person_mobile") == "not_mobile":
+            dispatcher.utter_message(text=messages.text("person_mobile_not_mobile"), buttons=[
+                {"title": messages.text("without_sms_button"), "payload": "sans sms"}])
+            return []
+        key = self.slot if retries == 0 else f"{self.slot}_rephrase"
+        dispatcher.utter_message(text=messages.text(key))
+        return []
+
+
+class AskPrescripteurFirstName(AskPrescripteurStep):
+    slot = "prescripteur_first_name"
+
+
+class AskPersonMobile(AskPrescripteurStep):
+    slot = "person_mobile"
 
 
 def _ask_action(slot: str) -> type:

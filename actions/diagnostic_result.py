@@ -40,11 +40,17 @@ class ActionConcludeDiagnostic(Action):
             dispatcher.utter_message(text=messages.text("result_failed"))
             return []
         result_id = None
+        # At a prescripteur's counter, the result is the person's (their own key), not the
+        # prescripteur's.
+        person = tracker.get_slot("person") or {}
+        key = person.get("key") if isinstance(person, dict) else None
         try:
-            result_id = await off_loop(save_result, person_key_of(tracker), channel_of(tracker),
-                                       result)
+            result_id = await off_loop(save_result, key or person_key_of(tracker),
+                                       channel_of(tracker), result)
         except Exception:  # the person still gets their result; the operator gets the error
             log.exception("could not store a diagnostic result")
+        if key:
+            dispatcher.utter_message(text=messages.text("prescripteur_result_intro"))
         dispatcher.utter_message(text=result_message(result))
         return reset_answers() + [
             SlotSet("diagnostic_level", result.level),

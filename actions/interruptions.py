@@ -20,7 +20,8 @@ from bot.text import mostly_latin, normalize
 INTERRUPTIONS = {
     "stop", "delete_my_data", "cancel_appointment", "ask_human", "bot_challenge",
     "ask_programme_info", "ask_help", "ask_equipment", "register_webinar",
-    "identify_prescripteur", "request_appointment", "goodbye",
+    "identify_prescripteur", "request_appointment", "goodbye", "prescripteur_start",
+    "my_referrals",
 }
 # Words that fill a pause or thank ("voilà", "merci", "d'accord"): in the middle of a question
 # they are neither an answer nor a goodbye; the question is simply asked again.

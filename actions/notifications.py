@@ -9,7 +9,7 @@ from abc import ABCMeta, abstractmethod
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import off_loop, person_key_of
@@ -17,8 +17,11 @@ from bot.booking.bookings import find_booking
 from bot.clock import now_paris
 from bot.notifications.booking_reminder import NOTIFIER as REMINDER
 from bot.notifications.notifier import Notifier
+from bot.notifications.person_confirmed import NOTIFIER as PERSON_CONFIRMED
+from bot.notifications.prescripteur_booked import NOTIFIER as PRESCRIPTEUR_BOOKED
 from bot.notifications.structure_cancelled import NOTIFIER as STRUCTURE_CANCELLED
 from bot.people.privacy import is_opted_out
+from bot.prescripteurs.referrals import origin_of_booking
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +60,15 @@ class _Notice(Action, metaclass=ABCMeta):
             log.info("%s %s not said: the person sent STOP", kind, reference)
             return []
         today = now_paris().astimezone(booking.start.tzinfo).date()
+        origin = await off_loop(origin_of_booking, booking.id)
         dispatcher.utter_message(text=self.notifier.compose(
             booking.first_name, booking.start, booking.place_name, booking.address,
-            booking.reference, today))
+            booking.reference, today, organisation=origin.organisation if origin else "",
+            bring=", ".join(booking.what_to_bring)))
+        return self.said()
+
+    def said(self) -> List[EventType]:
+        """Slots set once the notice was said."""
         return []
 
 
@@ -74,3 +83,41 @@ class ActionTellStructureCancelled(_Notice):
     STOP since, or erased their data (then the booking has no sender any more)."""
 
     notifier = STRUCTURE_CANCELLED
+
+
+class ActionTellPrescripteurBooked(_Notice):
+    """A prescripteur booked for this person: the SMS with who, when, where, what to bring, and
+    "Répondez OUI pour confirmer"; their next "oui" is that confirmation
+    (data/rules/prescripteur.yml)."""
+
+    notifier = PRESCRIPTEUR_BOOKED
+
+    def said(self) -> List[EventType]:
+        return [SlotSet("booking_outcome", "to_confirm")]
+
+
+class ActionTellPersonConfirmed(Action):
+    """Said in the prescripteur's conversation: the person confirmed by SMS. Only for a booking
+    made in a session of this very conversation, and not after the prescripteur's own STOP."""
+
+    def name(self) -> Text:
+        return PERSON_CONFIRMED.action
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        reference = _reference(tracker)
+        booking = await off_loop(find_booking, reference)
+        origin = await off_loop(origin_of_booking, booking.id) if booking else None
+        if (booking is None or origin is None
+                or origin.prescripteur_conversation != tracker.sender_id
+                or booking.status != PERSON_CONFIRMED.booking_status):
+            log.info("person_confirmed not said: not a booking of this prescripteur's session")
+            return []
+        if await off_loop(is_opted_out, person_key_of(tracker)):
+            return []
+        today = now_paris().astimezone(booking.start.tzinfo).date()
+        dispatcher.utter_message(text=PERSON_CONFIRMED.compose(
+            booking.first_name, booking.start, booking.place_name, booking.address,
+            booking.reference, today, organisation=origin.organisation))
+        return []

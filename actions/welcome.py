@@ -14,19 +14,21 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import answers_of
+from actions.prescripteur import new_person, prescripteur_of
 from bot import messages
 
 CONSENT_YES = "1"
 
 
 def diagnostic_in_progress(tracker: Tracker) -> bool:
-    """Consent given and some questions answered, the result not given yet (the result
-    forgets the answers)."""
-    return str(tracker.get_slot("consent") or "") == CONSENT_YES and bool(answers_of(tracker))
+    """Consent given and some questions answered (or, at a prescripteur's counter, the person's
+    mobile given), the result not given yet (the result forgets the answers)."""
+    return str(tracker.get_slot("consent") or "") == CONSENT_YES and (
+        bool(answers_of(tracker)) or bool(tracker.get_slot("person")))
 
 
 class ActionWelcome(Action):
@@ -38,6 +40,16 @@ class ActionWelcome(Action):
     ) -> List[EventType]:
         if diagnostic_in_progress(tracker) or tracker.get_slot("booking_outcome") == "paused":
             dispatcher.utter_message(text=messages.text("welcome_back"))
+        elif tracker.get_slot("prescripteur_first_name"):
+            # A prescripteur's "bonjour" between two people: a new person starts.
+            session = await prescripteur_of(tracker)
+            if session is not None:
+                dispatcher.utter_message(text=messages.text(
+                    "prescripteur_welcome_named", first_name=session.first_name or "",
+                    organisation=session.organisation))
+                return new_person() + [SlotSet("prescripteur_first_name", session.first_name)]
+            dispatcher.utter_message(text=messages.text("prescripteur_mode_over"))
+            return new_person() + [SlotSet("prescripteur_first_name", None)]
         else:
             dispatcher.utter_message(response="utter_welcome")
         # `booking_outcome` is left as it is: the rule that called this action goes on by it

@@ -8,6 +8,10 @@
    token) ever start an intent.
 3. START after a conversation was interrupted by STOP says the last question again, so the
    person goes on where they were.
+4. A message that is only an organisation's code (bot.prescripteurs.sessions.typed_code) is
+   checked here: a known code opens the prescripteur mode and Rasa gets `/prescripteur_start`
+   instead, so no code is ever kept in a conversation's history; an unknown or revoked code, or
+   too many tries, is answered here.
 """
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ import logging
 from typing import Any, Awaitable, Callable, Iterable, Optional
 
 from bot.messages import text as say
+from bot.prescripteurs.organisations import CodeCheck
+from bot.prescripteurs.sessions import enter, typed_code
 from bot.people.privacy import is_opted_out
 from bot.people.opt_words import apply_opt_word, opt_word
 
@@ -36,6 +42,31 @@ def as_words(text: str | None, offered_payloads: Iterable[str] = ()) -> str:
         return stripped
     words = stripped.lstrip(INTENT_PREFIX).strip()
     return words or "aide"
+
+
+# What Rasa gets when a known organisation code was typed: only our connectors send it.
+PRESCRIPTEUR_START = "/prescripteur_start"
+
+
+async def code_gate(conversation: str, channel: str, text: str | None,
+                    confirm: Callable[[str], Awaitable[Any]],
+                    throttle_key: str | None = None) -> Optional[str]:
+    """An organisation's code, before Rasa. None when the message is not a code (it goes on as
+    usual); PRESCRIPTEUR_START when the code opened the prescripteur mode (pass that on instead
+    of the message); "" when the answer was given here (unknown or revoked code, too many
+    tries). Wrong tries count against `throttle_key` (the conversation by default)."""
+    code = typed_code(text)
+    if code is None:
+        return None
+    entry = await asyncio.to_thread(enter, code, conversation, channel, throttle_key)
+    if entry.status is CodeCheck.OK:
+        log.info("prescripteur mode opened for organisation %s", entry.session.organisation_id)
+        return PRESCRIPTEUR_START
+    if entry.status is CodeCheck.THROTTLED:
+        await confirm(say("prescripteur_code_throttled"))
+    else:
+        await confirm(say("prescripteur_code_unknown"))
+    return ""
 
 
 def payloads(buttons: Iterable[dict] | None) -> list[str]:

@@ -19,7 +19,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.channel_store import offered_choices, remember_choices
 from bot.pseudonyms import conversation_id, conversation_identity, person_key
-from connectors.gate import as_words, last_question, opt_gate, payloads
+from connectors.gate import as_words, code_gate, last_question, opt_gate, payloads
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +71,13 @@ class RestInput(InputChannel):
                 return await last_question(request.app.ctx.agent, conversation)
 
             if not await opt_gate(key, text, confirm, resume, repeat):
+                started = await code_gate(conversation, CHANNEL, text, confirm)
                 offered = await asyncio.to_thread(offered_choices, CHANNEL, conversation)
                 try:
-                    await on_new_message(UserMessage(as_words(text, payloads(offered)), collector,
-                                                     conversation, input_channel=CHANNEL,
-                                                     metadata=metadata))
+                    if started != "":
+                        await on_new_message(UserMessage(
+                            started or as_words(text, payloads(offered)), collector,
+                            conversation, input_channel=CHANNEL, metadata=metadata))
                 except Exception:
                     log.exception("REST message could not be processed")
             buttons = next((m.get("buttons") for m in reversed(collector.messages)

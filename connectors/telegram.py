@@ -3,8 +3,9 @@
 POST /webhooks/telegram/webhook
   - the X-Telegram-Bot-Api-Secret-Token header must be TELEGRAM_SECRET_TOKEN (403 otherwise);
   - an update_id already seen is acknowledged and not processed again;
-  - text goes to Rasa; "/start" (with or without a deep-link parameter, kept in the message's
-    metadata as `start_parameter` for the prescripteur mode) starts the conversation; a button
+  - text goes to Rasa; "/start" starts the conversation; "/start <code>" (a deep link
+    t.me/<bot>?start=<code>) or a message that is only an organisation's code opens the
+    prescripteur mode (connectors/gate.py: the code never reaches Rasa); a button
     press (callback query) is answered and becomes that choice's payload; a shared location
     becomes `/inform_location{...}` for the place search; STOP / START are honoured before
     anything else, as on SMS; voice notes, photos, stickers, files and edited messages get a
@@ -37,7 +38,7 @@ from bot.people.opt_words import opt_word
 from bot.pseudonyms import (channel_identity, conversation_id, person_key,
                                    split_conversation_id)
 from connectors.background import BackgroundTasks, retry_delays_from_env
-from connectors.gate import as_words, last_question, opt_gate
+from connectors.gate import as_words, code_gate, last_question, opt_gate
 
 log = logging.getLogger(__name__)
 # httpx logs every request's URL at INFO, and a Bot API URL holds the bot's token.
@@ -241,7 +242,6 @@ class TelegramInput(InputChannel):
         if await opt_gate(key, gate_text, confirm, resume, repeat,
                           stopped="telegram_stopped", started="telegram_started"):
             return
-        metadata: dict = {}
         if message.location is not None:
             payload = "/inform_location" + json.dumps(
                 {"latitude": message.location.latitude, "longitude": message.location.longitude})
@@ -252,14 +252,21 @@ class TelegramInput(InputChannel):
             await output._send(chat_id, say("telegram_no_text"))
             return
         if text.startswith("/start"):
+            # A deep link t.me/<bot>?start=<code> opens the prescripteur mode; the code is
+            # checked here and never reaches the conversation.
             parameter = text[len("/start"):].strip()[:64]
-            if parameter:
-                metadata["start_parameter"] = parameter
-            text = "/greet"
+            started = await code_gate(conversation, CHANNEL, parameter, confirm) if parameter else None
+            if started == "":
+                return
+            text = started or "/greet"
         else:
-            text = as_words(text)  # a command typed by hand is read as words, never a payload
+            started = await code_gate(conversation, CHANNEL, text, confirm)
+            if started == "":
+                return
+            # A command typed by hand is read as words, never a payload.
+            text = started or as_words(text)
         await on_new_message(UserMessage(text[:MAX_TEXT], output, conversation,
-                                         input_channel=CHANNEL, metadata=metadata or None))
+                                         input_channel=CHANNEL))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("telegram_webhook", __name__)

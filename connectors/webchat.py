@@ -30,11 +30,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot.addresses import client_address, source_of
 from bot.config import secret_key
 from bot.channels.channel_store import offered_choices, remember_choices
 from bot.people.privacy import is_opted_out
 from bot.pseudonyms import conversation_id, conversation_identity, person_key
-from connectors.gate import as_words, last_question, opt_gate, payloads
+from connectors.gate import as_words, code_gate, last_question, opt_gate, payloads
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,7 @@ class WebChatInput(SocketIOInput):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sessions: dict[str, str] = {}  # Socket.IO connection -> its conversation id
+        self.addresses: dict[str, str] = {}  # Socket.IO connection -> the client's address
         self.agent = None
 
     def get_output_channel(self):
@@ -137,11 +139,15 @@ class WebChatInput(SocketIOInput):
 
         @sio.on("connect", namespace=self.namespace)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            forwarded = environ.get("HTTP_X_FORWARDED_FOR")
+            self.addresses[sid] = source_of(client_address(
+                environ.get("REMOTE_ADDR"), [forwarded] if forwarded else []))
             return True
 
         @sio.on("disconnect", namespace=self.namespace)
         async def disconnect(sid: Text) -> None:
             self.sessions.pop(sid, None)
+            self.addresses.pop(sid, None)
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Optional[Dict] = None) -> None:
@@ -177,8 +183,15 @@ class WebChatInput(SocketIOInput):
 
             if await opt_gate(key, text, confirm, resume, repeat):
                 return
+            # Wrong codes count by the browser's address: a new session is free to open.
+            started = await code_gate(conversation, CHANNEL, text, confirm,
+                                      throttle_key="address:" + self.addresses.get(sid, ""))
+            if started == "":
+                return
             location = location_payload(text.strip())
-            if location is None:
+            if started:
+                text = started
+            elif location is None:
                 offered = await asyncio.to_thread(offered_choices, CHANNEL, conversation)
                 text = as_words(text, payloads(offered))
             await on_new_message(UserMessage(location or text, output, conversation,

@@ -38,7 +38,7 @@ from bot.clock import aware, from_db, now_paris, to_db
 from bot.db.models import Agenda, Booking as BookingRow, Place, Reminder, SlotSeats
 from bot.db.retry import retrying as _retrying
 from bot.db.session import session_scope, upsert_insert
-from bot.notifications import booking_reminder, structure_cancelled
+from bot.notifications import booking_reminder, prescripteur_booked, structure_cancelled
 from bot.notifications.outbox import NotificationStatus, add as notify, cancel_pending
 from bot.notifications.rules import notification_rules
 from bot.places.address import one_line_address
@@ -160,6 +160,7 @@ def book(*, person_key: str, sender_id: str, channel: str, place_pk: int, start:
          first_name: str, diagnosis: dict, oriented_by: str = "assistant",
          oriented_by_organisation: str | None = None, agenda_id: int | None = None,
          organisation_id: int | None = None, prescripteur_first_name: str | None = None,
+         prescripteur_session_id: int | None = None,
          now: datetime | None = None, url: str | None = None) -> Booking:
     """Book the slot at `start` of a partner place for a person.
 
@@ -167,6 +168,10 @@ def book(*, person_key: str, sender_id: str, channel: str, place_pk: int, start:
     booked, with the diagnosis: {"level", "services", "grid_version", "diagnostic_id"}) and its
     pending reminder. When several agendas of the place have a slot at `start`, `agenda_id`
     chooses (Slot.agenda_id); without it the first with a free seat is taken.
+
+    A prescripteur's booking (`prescripteur_session_id`) for a person reached by SMS also gets
+    its SMS to the person at once (bot/notifications/prescripteur_booked.py); an empty
+    `sender_id` (a person without a mobile) gets no message at all.
 
     Raises PlaceNotBookable / SlotUnavailable (past, less than the minimum lead, beyond the
     horizon, closed day, not a slot), SlotFull, AlreadyBooked (`.booking`: the person's open
@@ -177,7 +182,7 @@ def book(*, person_key: str, sender_id: str, channel: str, place_pk: int, start:
     start = aware(start, "start")
     person_key = _text(person_key, "person_key", 64)
     channel = _text(channel, "channel", 32)
-    sender_id = _text(sender_id, "sender_id", 255)
+    sender_id = _text(sender_id, "sender_id", 255, required=False) or None
     first_name = _text(first_name, "first_name", 80, required=False)
     oriented_by = _text(oriented_by, "oriented_by", 64)
     organisation = _text(oriented_by_organisation, "oriented_by_organisation", 120, required=False) or None
@@ -208,8 +213,12 @@ def book(*, person_key: str, sender_id: str, channel: str, place_pk: int, start:
             create_referral(session, person_key=person_key, diagnosis=diagnosis, place_pk=place_pk,
                             booking_id=row.id, slot_start=row.start, channel=channel,
                             oriented_by=oriented_by, oriented_by_organisation=organisation, now=now_db,
-                            organisation_id=organisation_id, prescripteur_first_name=prescripteur)
-            _schedule_reminder(session, row.id, slot_start, now)
+                            organisation_id=organisation_id, prescripteur_first_name=prescripteur,
+                            prescripteur_session_id=prescripteur_session_id)
+            if sender_id:
+                _schedule_reminder(session, row.id, slot_start, now)
+                if prescripteur_session_id is not None:
+                    notify(session, prescripteur_booked.NOTIFIER, row.id, now, now)
             session.flush()
             return _view(session, row, rules)
 

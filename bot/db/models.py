@@ -240,6 +240,8 @@ class Referral(Base):
     prescripteur_first_name = Column(String(60), nullable=True)
     person_confirmed_at = Column(DateTime, nullable=True)  # the person's own "OUI"
     person_confirmed_channel = Column(String(32), nullable=True)
+    # The prescripteur's session the referral was made in: told of the confirmation, the outcome.
+    prescripteur_session_id = Column(Integer, ForeignKey("prescripteur_sessions.id"), nullable=True)
     status = Column(String(16), nullable=False, default="booked", index=True)
     accompanied_on = Column(Date, nullable=True)  # the day the person was accompanied
     recorded_at = Column(DateTime, nullable=True)  # when that was recorded (ranks the funding)
@@ -483,3 +485,20 @@ class CodeFailure(Base):
     id = Column(Integer, primary_key=True)
     sender_hash = Column(String(64), nullable=False)
     failed_at = Column(DateTime, nullable=False, index=True)
+
+
+class PrescripteurSession(Base):
+    """A conversation in prescripteur mode: opened by an organisation's code, for a limited
+    time (data/prescripteurs.yml), ended earlier by a new code or the code's revocation."""
+
+    __tablename__ = "prescripteur_sessions"
+
+    id = Column(Integer, primary_key=True)
+    conversation = Column(String(255), nullable=False, index=True)  # the namespaced sender id
+    channel = Column(String(32), nullable=False)  # the output channel that reaches it
+    organisation_id = Column(Integer, ForeignKey("organisations.id"), nullable=False, index=True)
+    code_id = Column(Integer, ForeignKey("organisation_codes.id"), nullable=False)
+    first_name = Column(String(60), nullable=True)
+    started_at = Column(DateTime, nullable=False)
+    expires_at = Column(DateTime, nullable=False)
+    ended_at = Column(DateTime, nullable=True)

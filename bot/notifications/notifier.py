@@ -34,11 +34,16 @@ class Notifier:
     action: str  # the action that says it (actions/notifications.py)
     booking_status: str  # said only while the booking has this status
     template: str  # the field of data/notifications.yml holding its text
+    # Who is told: the person of the booking (its conversation), or the prescripteur who made
+    # it (the conversation of their session, bot/prescripteurs/sessions.py).
+    recipient: str = "person"
 
     def compose(self, first_name: str | None, start: datetime, place: str, address: str,
-                reference: str, today: date) -> str:
+                reference: str, today: date, organisation: str = "", bring: str = "") -> str:
         """The text about an appointment at `start`, as said on `today`."""
         first_name = (first_name or "").strip()
         return getattr(notification_rules(), self.template).format(
             greeting=f"Bonjour {first_name}" if first_name else "Bonjour",
-            when=say_when(start, today), place=place, address=address, reference=reference)
+            first_name=first_name or "La personne",
+            when=say_when(start, today), place=place, address=address, reference=reference,
+            organisation=organisation, bring=bring)

@@ -26,7 +26,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import aware, from_db, now_paris, to_db
-from bot.db.models import Booking, Person, Place, Reminder
+from bot.db.models import Booking, Person, Place, PrescripteurSession, Referral, Reminder
 from bot.db.session import session_scope
 from bot.notifications.notifier import Notifier
 from bot.notifications.registry import notifier
@@ -124,18 +124,28 @@ def claim_due(now: datetime | None = None, limit: int = 50, url: str | None = No
     with session_scope(url) as session:
         candidates = session.execute(
             select(Reminder.id, Reminder.status, Reminder.claimed_at, Reminder.attempts,
-                   Reminder.kind, Booking, Place, Person.opted_out_at)
+                   Reminder.kind, Booking, Place, Person.opted_out_at,
+                   PrescripteurSession.conversation, PrescripteurSession.channel)
             .join(Booking, Booking.id == Reminder.booking_id)
             .join(Place, Place.pk == Booking.place_pk)
             .outerjoin(Person, Person.person_key == Booking.person_key)
+            .outerjoin(Referral, Referral.booking_id == Booking.id)
+            .outerjoin(PrescripteurSession,
+                       PrescripteurSession.id == Referral.prescripteur_session_id)
             .where(or_(and_(Reminder.status == NotificationStatus.PENDING.value, Reminder.due_at <= now_db),
                        and_(Reminder.status == NotificationStatus.SENDING.value, Reminder.claimed_at < stale)))
             .order_by(Reminder.due_at, Reminder.id).limit(limit)).all()
-        for reminder_id, status, claimed_at, attempts, kind, booking, place, opted_out_at in candidates:
-            if booking.status != notifier(kind).booking_status or not booking.sender_id:
+        for (reminder_id, status, claimed_at, attempts, kind, booking, place, opted_out_at,
+             prescripteur_conversation, prescripteur_channel) in candidates:
+            # A notice for the prescripteur goes to their session's conversation (their own
+            # STOP is checked by the action that says it); the others to the person's.
+            to_prescripteur = notifier(kind).recipient == "prescripteur"
+            sender_id, channel = ((prescripteur_conversation, prescripteur_channel)
+                                  if to_prescripteur else (booking.sender_id, booking.channel))
+            if booking.status != notifier(kind).booking_status or not sender_id:
                 _settle(session, reminder_id, status, NotificationStatus.CANCELLED, now_db)
                 continue
-            if opted_out_at is not None:
+            if opted_out_at is not None and not to_prescripteur:
                 _settle(session, reminder_id, status, NotificationStatus.SKIPPED_OPT_OUT, now_db)
                 continue
             if booking.start <= now_db:
@@ -158,7 +168,7 @@ def claim_due(now: datetime | None = None, limit: int = 50, url: str | None = No
                 reminder_id=reminder_id, booking_id=booking.id, reference=booking.reference,
                 place_name=place.nom, address=one_line_address(place), phone=place.telephone,
                 start=from_db(booking.start), first_name=booking.first_name or "",
-                channel=booking.channel, sender_id=booking.sender_id, person_key=booking.person_key,
+                channel=channel, sender_id=sender_id, person_key=booking.person_key,
                 attempt=attempts + 1, claimed_at=now, kind=kind))
     return jobs
 

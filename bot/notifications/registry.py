@@ -1,11 +1,13 @@
 """Every notifier, by kind: the outbox, the sender and the actions look a row's kind up here."""
 from __future__ import annotations
 
-from bot.notifications import booking_reminder, structure_cancelled
+from bot.notifications import (booking_reminder, person_confirmed, prescripteur_booked,
+                               structure_cancelled)
 from bot.notifications.notifier import Notifier
 
 NOTIFIERS: dict[str, Notifier] = {module.NOTIFIER.kind: module.NOTIFIER
-                                  for module in (booking_reminder, structure_cancelled)}
+                                  for module in (booking_reminder, structure_cancelled,
+                                              prescripteur_booked, person_confirmed)}
 
 
 def notifier(kind: str) -> Notifier:

@@ -28,6 +28,11 @@ class NotificationRules:
                           "Référence {reference}.")
     cancelled_by_structure_text: str = ("{greeting}, {place} a annulé votre rendez-vous {when}. "
                                         "Nous en sommes désolés. Référence {reference}.")
+    prescripteur_booked_text: str = ("{greeting}, {organisation} a pris pour vous un rendez-vous "
+                                     "{when} : {place}, {address}. Apportez : {bring}. "
+                                     "Répondez OUI pour confirmer, ANNULER pour annuler.")
+    person_confirmed_text: str = ("{first_name} a confirmé par SMS le rendez-vous {when} "
+                                  "({place}).")
 
 
 def parse_rules(raw: dict, path: Path = NOTIFICATION_RULES_PATH) -> NotificationRules:
@@ -54,6 +59,10 @@ def parse_rules(raw: dict, path: Path = NOTIFICATION_RULES_PATH) -> Notification
         reminder_text=str(raw.get("reminder_text", default.reminder_text)).strip(),
         cancelled_by_structure_text=str(raw.get("cancelled_by_structure_text",
                                                 default.cancelled_by_structure_text)).strip(),
+        prescripteur_booked_text=str(raw.get("prescripteur_booked_text",
+                                             default.prescripteur_booked_text)).strip(),
+        person_confirmed_text=str(raw.get("person_confirmed_text",
+                                          default.person_confirmed_text)).strip(),
     )
 
 

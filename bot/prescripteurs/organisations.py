@@ -96,6 +96,7 @@ class OrganisationView:
 class CodeResult:
     status: CodeCheck
     organisation: OrganisationView | None = None
+    code_id: int | None = None  # the code that opened it (a session ends when it is revoked)
 
 
 def normalize_code(typed: str) -> str:
@@ -266,4 +267,5 @@ def check_code(typed: str, conversation: str, now: datetime | None = None,
         if row is None:
             session.add(CodeFailure(sender_hash=sender, failed_at=now))
             return CodeResult(CodeCheck.UNKNOWN)
-        return CodeResult(CodeCheck.OK, _view(session, session.get(Organisation, row.organisation_id)))
+        return CodeResult(CodeCheck.OK, _view(session, session.get(Organisation, row.organisation_id)),
+                          row.id)

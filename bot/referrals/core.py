@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from bot.clock import from_db, now_db, to_db
 from bot.db.models import Referral, ReferralEvent, StoredDiagnostic
 from bot.db.session import session_scope
+from bot.notifications import person_confirmed
+from bot.notifications.outbox import add as notify
 
 
 class ReferralStatus(str, Enum):
@@ -105,7 +107,8 @@ def create_referral(session: Session, *, person_key: str, diagnosis: dict, place
                     oriented_by: str, oriented_by_organisation: str | None,
                     now: datetime, actor: str = "assistant",
                     actor_role: str = "assistant", organisation_id: int | None = None,
-                    prescripteur_first_name: str | None = None) -> Referral:
+                    prescripteur_first_name: str | None = None,
+                    prescripteur_session_id: int | None = None) -> Referral:
     """A new referral in `session` (the booking's transaction). Times are naive UTC.
 
     A diagnostic id that is no longer stored (erased in between) is recorded as None; the level,
@@ -121,6 +124,7 @@ def create_referral(session: Session, *, person_key: str, diagnosis: dict, place
                    place_pk=place_pk, booking_id=booking_id, slot_start=slot_start, channel=channel,
                    oriented_by=oriented_by, oriented_by_organisation=oriented_by_organisation,
                    organisation_id=organisation_id, prescripteur_first_name=prescripteur_first_name,
+                   prescripteur_session_id=prescripteur_session_id,
                    status=ReferralStatus.BOOKED.value, created_at=now, updated_at=now)
     session.add(row)
     session.flush()
@@ -173,7 +177,8 @@ def confirm_by_person(booking_id: int, person_key: str, channel: str,
                       now: datetime | None = None, url: str | None = None) -> bool:
     """The person's own "OUI" to a booking made for them: recorded on its referral, with the
     time and the channel, when the referral is theirs and still booked. The first "OUI" is kept
-    (a second one changes nothing). True when it was recorded now."""
+    (a second one changes nothing). True when it was recorded now; the prescripteur who made
+    the booking is then told, at once (bot/notifications/person_confirmed.py)."""
     moment = to_db(now) if now is not None else now_db()
     with session_scope(url) as session:
         row = session.execute(select(Referral).where(
@@ -184,5 +189,7 @@ def confirm_by_person(booking_id: int, person_key: str, channel: str,
             return False
         row.person_confirmed_at, row.person_confirmed_channel = moment, channel[:32]
         row.updated_at = moment
+        if row.prescripteur_session_id is not None:
+            notify(session, person_confirmed.NOTIFIER, booking_id, from_db(moment), from_db(moment))
         return True
 

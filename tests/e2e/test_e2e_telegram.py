@@ -97,13 +97,16 @@ def test_an_edited_message_gets_a_kind_answer(assistant):
     send(assistant, chat, edited_update(chat, "bonjour"), "modifié un message")
 
 
-def test_the_start_parameter_of_a_deep_link_is_kept_with_the_message(assistant):
-    chat = new_chat()
+def test_a_deep_link_parameter_is_never_kept_in_the_conversation(assistant):
+    chat, other = new_chat(), new_chat()
+    # Not a code at all: the conversation simply starts.
     send(assistant, chat, message_update(chat, "/start PRESCR-LAPOSTE-93"), "On commence ?")
+    # Shaped like a code but unknown: said so, and nothing reaches the conversation.
+    send(assistant, other, message_update(other, "/start ABCDEFGH23"), "n'est pas reconnu")
     with sqlite3.connect(assistant.tracker_url.removeprefix("sqlite:///")) as connection:
-        found = connection.execute("select count(*) from events where sender_id = ? and "
-                                   "data like '%PRESCR-LAPOSTE-93%'", (f"tg:{chat}",)).fetchone()[0]
-    assert found >= 1
+        found = connection.execute("select count(*) from events where data like '%PRESCR-LAPOSTE%' "
+                                   "or data like '%ABCDEFGH23%'").fetchone()[0]
+    assert found == 0
 
 
 def test_stop_is_honoured_before_anything_else_until_start(assistant):

@@ -302,7 +302,8 @@ def test_parallel_guesses_all_count(site):
 
 
 def test_the_address_of_a_login(monkeypatch):
-    from bot.web.backoffice.throttle import client_address, delay_for, source_of
+    from bot.addresses import client_address, source_of
+    from bot.web.backoffice.throttle import delay_for
 
     monkeypatch.delenv("NPT_TRUST_PROXY", raising=False)
     assert client_address("10.0.0.1", ["1.2.3.4"]) == "10.0.0.1"

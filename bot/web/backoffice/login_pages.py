@@ -17,7 +17,8 @@ from bot.web.backoffice.pages import (LOGIN_CSRF_COOKIE, PREFIX, SESSION_COOKIE,
                                       forbidden, form_field, login_required, redirect, render,
                                       run, same_origin, set_cookie, shown_message)
 from bot.web.backoffice.sessions import ActiveSession, close_session, open_session, session_of
-from bot.web.backoffice.throttle import WINDOW_MINUTES, client_address
+from bot.addresses import client_address
+from bot.web.backoffice.throttle import WINDOW_MINUTES
 
 # The one answer to every refused login (wrong e-mail or password, disabled account, too many
 # attempts from this address): it must not tell which.

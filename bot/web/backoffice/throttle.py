@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,7 +35,8 @@ from sqlalchemy import (Column, DateTime, Index, Integer, MetaData, String, Tabl
 from sqlalchemy.orm import Session
 
 from bot.clock import now_db
-from bot.config import secret_key, trust_proxy
+from bot.addresses import source_of
+from bot.config import secret_key
 
 log = logging.getLogger(__name__)
 
@@ -66,35 +66,6 @@ login_failures = Table(
 def _hash(kind: str, value: str) -> str:
     return hmac.new(secret_key(), f"backoffice-login:{kind}:{value}".encode("utf-8"),
                     hashlib.sha256).hexdigest()
-
-
-def source_of(address: str | None) -> str:
-    """What a peer address counts as: an IPv4 address, or an IPv6 /64 network."""
-    text = (address or "").strip().strip("[]")
-    try:
-        ip = ipaddress.ip_address(text.split("%", 1)[0])
-    except ValueError:
-        return text[:64] or "unknown"
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
-    return str(ip)
-
-
-def client_address(peer: str | None, forwarded_for: list[str] | None) -> str:
-    """The address of the person logging in: the connection's peer, or with NPT_TRUST_PROXY=1
-    the last valid address of X-Forwarded-For (the one our proxy appended: what came before it
-    is whatever the client sent, and could be forged)."""
-    if trust_proxy() and forwarded_for:
-        for item in reversed(",".join(forwarded_for).split(",")):
-            item = item.strip()
-            try:
-                ipaddress.ip_address(item.strip("[]").split("%", 1)[0])
-            except ValueError:
-                continue
-            return item
-    return peer or ""
 
 
 @dataclass(frozen=True)

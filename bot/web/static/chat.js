@@ -430,6 +430,22 @@
     }
   }
 
+  // A link made for a prescripteur carries their organisation's code: .../#code=K7MQ4XPA2B.
+  // The code is taken out of the address bar at once (so that it stays in no history), then
+  // sent once as a message: the server checks it before anything else and opens the
+  // prescripteur mode.
+  function takeLinkCode() {
+    var match = /(?:^#|&)code=([A-Za-z0-9-]{4,40})(?:&|$)/.exec(window.location.hash || "");
+    if (!match) return "";
+    try {
+      window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    } catch (e) {
+      window.location.hash = "";
+    }
+    return match[1];
+  }
+  var linkCode = takeLinkCode();
+
   function onSessionConfirm(data) {
     var id = typeof data === "string" ? data : data && typeof data.session_id === "string" ? data.session_id : "";
     if (id && id !== sessionId) {
@@ -443,7 +459,13 @@
     failures = 0;
     setReady(true);
     setStatus("connected", TEXTS.connected);
-    if (!history.greeted) {
+    if (linkCode) {
+      var code = linkCode;
+      linkCode = "";
+      history.greeted = true;
+      saveHistory();
+      emitMessage(code); // not shown: the assistant answers with the prescripteur mode
+    } else if (!history.greeted) {
       history.greeted = true;
       saveHistory();
       emitMessage(GREET_PAYLOAD); // not shown: the assistant speaks first
