@@ -170,7 +170,8 @@ class ValidateDiagnosticForm(FormValidationAction):
             return [SlotSet("prescripteur_first_name", first_name),
                     SlotSet("diagnostic_retries", 0)], person, True
         outcome, found = person_from_mobile(text, prescripteur.organisation_id)
-        if gives_way(tracker, answered=outcome != "unclear"):
+        # A number, or exactly "SANS SMS", is an answer: never read as STOP ("sans sms").
+        if gives_way(tracker, answered=outcome != "unclear", exact_answer=outcome != "unclear"):
             return None
         if outcome == "not_mobile":
             return ([SlotSet("person_mobile", "not_mobile"), SlotSet("diagnostic_retries", 0),

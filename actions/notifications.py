@@ -19,6 +19,8 @@ from bot.notifications.booking_reminder import NOTIFIER as REMINDER
 from bot.notifications.notifier import Notifier
 from bot.notifications.person_confirmed import NOTIFIER as PERSON_CONFIRMED
 from bot.notifications.prescripteur_booked import NOTIFIER as PRESCRIPTEUR_BOOKED
+from bot.notifications.referral_outcome import NOTIFIER as REFERRAL_OUTCOME
+from bot.notifications.rules import notification_rules
 from bot.notifications.structure_cancelled import NOTIFIER as STRUCTURE_CANCELLED
 from bot.people.privacy import is_opted_out
 from bot.prescripteurs.referrals import origin_of_booking
@@ -96,28 +98,54 @@ class ActionTellPrescripteurBooked(_Notice):
         return [SlotSet("booking_outcome", "to_confirm")]
 
 
-class ActionTellPersonConfirmed(Action):
-    """Said in the prescripteur's conversation: the person confirmed by SMS. Only for a booking
-    made in a session of this very conversation, and not after the prescripteur's own STOP."""
+class _PrescripteurNotice(Action, metaclass=ABCMeta):
+    """Said in the prescripteur's conversation about a booking they made: only for a booking made
+    in a session of this very conversation, and not after the prescripteur's own STOP."""
+
+    @property
+    @abstractmethod
+    def notifier(self) -> Notifier:
+        """Each subclass names its notifier."""
 
     def name(self) -> Text:
-        return PERSON_CONFIRMED.action
+        return self.notifier.action
+
+    def outcome(self, status: str) -> str | None:
+        """The words of the referral's outcome; None when there is nothing to say."""
+        return ""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        reference = _reference(tracker)
-        booking = await off_loop(find_booking, reference)
+        booking = await off_loop(find_booking, _reference(tracker))
         origin = await off_loop(origin_of_booking, booking.id) if booking else None
         if (booking is None or origin is None
                 or origin.prescripteur_conversation != tracker.sender_id
-                or booking.status != PERSON_CONFIRMED.booking_status):
-            log.info("person_confirmed not said: not a booking of this prescripteur's session")
+                or booking.status != self.notifier.booking_status):
+            log.info("%s not said: not a booking of this prescripteur's session",
+                     self.notifier.kind)
             return []
-        if await off_loop(is_opted_out, person_key_of(tracker)):
+        outcome = self.outcome(origin.status)
+        if outcome is None or await off_loop(is_opted_out, person_key_of(tracker)):
             return []
         today = now_paris().astimezone(booking.start.tzinfo).date()
-        dispatcher.utter_message(text=PERSON_CONFIRMED.compose(
+        dispatcher.utter_message(text=self.notifier.compose(
             booking.first_name, booking.start, booking.place_name, booking.address,
-            booking.reference, today, organisation=origin.organisation))
+            booking.reference, today, organisation=origin.organisation, outcome=outcome))
         return []
+
+
+class ActionTellPersonConfirmed(_PrescripteurNotice):
+    """The person confirmed by SMS the booking the prescripteur made."""
+
+    notifier = PERSON_CONFIRMED
+
+
+class ActionTellReferralOutcome(_PrescripteurNotice):
+    """The structure recorded whether the person came: said as it stands when said (a
+    correction since says the corrected outcome)."""
+
+    notifier = REFERRAL_OUTCOME
+
+    def outcome(self, status: str) -> str | None:
+        return notification_rules().outcome_words.get(status)

@@ -27,6 +27,8 @@ from bot.funding.locks import lock_referral, lock_year
 from bot.funding.persons import canonical_key
 from bot.funding.rules import UnknownFundingYear, rule_for
 from bot.funding.statuses import ABSENT, ACCOMPANIED, BOOKED, CANCELLED, status_label
+from bot.notifications import referral_outcome
+from bot.notifications.outbox import add as notify
 from bot.referrals.core import record_event
 
 NOTE_LIMIT = 1000
@@ -154,6 +156,10 @@ def _mark(referral_id: int, to: str, *, on: date | None, actor: Actor, note, now
             record_event(session, row.id, at=moment_db, actor=actor.name, actor_role=actor.role,
                          from_status=current, to_status=to,
                          accompanied_on=on if to == ACCOMPANIED else None, note=note)
+            if row.prescripteur_session_id is not None and row.booking_id is not None:
+                # The prescripteur who booked it hears the outcome.
+                notify(session, referral_outcome.NOTIFIER, row.booking_id, from_db(moment_db),
+                       from_db(moment_db))
             session.flush()
             reason = f"Orientation n° {row.id} : {status_label(current)} → {status_label(to)}"
             if to == ACCOMPANIED:

@@ -37,13 +37,16 @@ class Notifier:
     # Who is told: the person of the booking (its conversation), or the prescripteur who made
     # it (the conversation of their session, bot/prescripteurs/sessions.py).
     recipient: str = "person"
+    # Said even once the appointment has begun (an outcome is recorded after it).
+    after_start: bool = False
 
     def compose(self, first_name: str | None, start: datetime, place: str, address: str,
-                reference: str, today: date, organisation: str = "", bring: str = "") -> str:
+                reference: str, today: date, organisation: str = "", bring: str = "",
+                outcome: str = "") -> str:
         """The text about an appointment at `start`, as said on `today`."""
         first_name = (first_name or "").strip()
         return getattr(notification_rules(), self.template).format(
             greeting=f"Bonjour {first_name}" if first_name else "Bonjour",
             first_name=first_name or "La personne",
             when=say_when(start, today), place=place, address=address, reference=reference,
-            organisation=organisation, bring=bring)
+            organisation=organisation, bring=bring, outcome=outcome)

@@ -148,7 +148,7 @@ def claim_due(now: datetime | None = None, limit: int = 50, url: str | None = No
             if opted_out_at is not None and not to_prescripteur:
                 _settle(session, reminder_id, status, NotificationStatus.SKIPPED_OPT_OUT, now_db)
                 continue
-            if booking.start <= now_db:
+            if booking.start <= now_db and not notifier(kind).after_start:
                 _settle(session, reminder_id, status, NotificationStatus.EXPIRED, now_db)
                 continue
             if status == NotificationStatus.SENDING.value and attempts >= rules.reminder_max_attempts:

@@ -2,7 +2,7 @@
 reminder is due, retries, how long a claim lasts, and the texts)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +33,9 @@ class NotificationRules:
                                      "Répondez OUI pour confirmer, ANNULER pour annuler.")
     person_confirmed_text: str = ("{first_name} a confirmé par SMS le rendez-vous {when} "
                                   "({place}).")
+    referral_outcome_text: str = "Suite de votre orientation : {first_name}, {place} : {outcome}."
+    outcome_words: dict = field(default_factory=lambda: {
+        "accompanied": "la personne a été accompagnée", "absent": "la personne n'est pas venue"})
 
 
 def parse_rules(raw: dict, path: Path = NOTIFICATION_RULES_PATH) -> NotificationRules:
@@ -63,7 +66,18 @@ def parse_rules(raw: dict, path: Path = NOTIFICATION_RULES_PATH) -> Notification
                                              default.prescripteur_booked_text)).strip(),
         person_confirmed_text=str(raw.get("person_confirmed_text",
                                           default.person_confirmed_text)).strip(),
+        referral_outcome_text=str(raw.get("referral_outcome_text",
+                                          default.referral_outcome_text)).strip(),
+        outcome_words=_outcome_words(raw.get("outcome_words", default.outcome_words), path),
     )
+
+
+def _outcome_words(value, path: Path) -> dict:
+    if not isinstance(value, dict) or set(value) != {"accompanied", "absent"} or not all(
+            isinstance(words, str) and words.strip() for words in value.values()):
+        raise NotificationRulesError(f"{path}: outcome_words must give the words of "
+                                     f"'accompanied' and 'absent'")
+    return {status: words.strip() for status, words in value.items()}
 
 
 @lru_cache(maxsize=1)

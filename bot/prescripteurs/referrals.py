@@ -75,13 +75,14 @@ def awaiting_confirmation(person_key: str, url: str | None = None) -> int | None
 class BookingOrigin:
     organisation: str  # the organisation's name
     prescripteur_conversation: str | None  # the session's conversation, to tell the prescripteur
+    status: str  # the referral's (ReferralStatus)
 
 
 def origin_of_booking(booking_id: int, url: str | None = None) -> BookingOrigin | None:
     """Who oriented the person of a booking; None for a booking the person made themselves."""
     with session_scope(url) as session:
         found = session.execute(
-            select(Organisation.name, PrescripteurSession.conversation)
+            select(Organisation.name, PrescripteurSession.conversation, Referral.status)
             .select_from(Referral)
             .join(Organisation, Organisation.id == Referral.organisation_id)
             .outerjoin(PrescripteurSession,

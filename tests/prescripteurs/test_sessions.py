@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.notifications.outbox import claim_due
+from bot.notifications.outbox import claim_due, mark_sent
 from bot.prescripteurs.mobile import read_mobile
 from bot.prescripteurs.organisations import CodeCheck, MAX_FAILURES, add_code, create_organisation, revoke_code
 from bot.prescripteurs.rules import PrescripteurRulesError, parse_rules, prescripteur_rules
@@ -94,3 +94,66 @@ def test_a_person_without_a_mobile_gets_no_message_at_all(demo):
 def test_a_wrong_session_time_names_the_setting(raw):
     with pytest.raises(PrescripteurRulesError, match="prescripteurs.yml"):
         parse_rules(raw)
+
+
+def test_the_prescripteur_hears_the_outcome_after_the_appointment(demo):
+    from datetime import date
+
+    from bot.funding import mark_absent, mark_accompanied
+    from bot.funding.actors import Actor
+    from bot.referrals.core import referrals_of
+
+    _, code = create_organisation("CCAS de Paris 12", "ccas", "Paris", actor="test")
+    session = enter(code, "tg:79", "telegram", now=NOW).session
+    person = read_mobile("06 12 34 56 71")
+    book_for(person.person_key, place_pk(PARIS_12), at(3, 10), sender_id=f"sms:{person.e164}",
+             organisation_id=session.organisation_id, prescripteur_session_id=session.id)
+    [sms] = claim_due(now=NOW + timedelta(seconds=1))  # the person's SMS
+    mark_sent(sms.id, now=NOW + timedelta(seconds=1))
+    [referral] = referrals_of(person.person_key)
+    staff = Actor("staff@pimms.example", "structure", place_pk(PARIS_12))
+    mark_accompanied(referral.id, on=date(2026, 12, 3), actor=staff, now=at(3, 12))
+    # Said after the appointment (the others would have expired), to the prescripteur.
+    [notice] = claim_due(now=at(3, 12, 1))
+    assert (notice.kind, notice.sender_id) == ("referral_outcome", "tg:79")
+    mark_sent(notice.id, now=at(3, 12, 1))
+    mark_absent(referral.id, actor=staff, now=at(3, 13))  # a correction: told again
+    [again] = claim_due(now=at(3, 13, 1))
+    assert again.kind == "referral_outcome"
+    # A citizen's own booking tells no prescripteur.
+    citizen = read_mobile("06 12 34 56 72")
+    book_for(citizen.person_key, place_pk(PARIS_12), at(3, 10, 45), sender_id=f"sms:{citizen.e164}")
+    [own] = referrals_of(citizen.person_key)
+    mark_accompanied(own.id, on=date(2026, 12, 3), actor=staff, now=at(3, 12))
+    assert [job.kind for job in claim_due(now=at(3, 12, 2))] == []
+
+
+def test_a_person_oriented_by_two_organisations_is_one_person_in_the_funding(demo):
+    from datetime import date
+
+    from bot.funding import mark_accompanied
+    from bot.funding.actors import Actor
+    from bot.referrals.core import referrals_of
+    from tests.support.booking import PARIS_11
+    from tests.support.funding import entries
+
+    first, code_a = create_organisation("La Poste Nation", "la_poste", "Paris", actor="test")
+    second, code_b = create_organisation("CCAS Paris 11", "ccas", "Paris", actor="test")
+    a = enter(code_a, "tg:80", "telegram", now=NOW).session
+    b = enter(code_b, "web:81", "socketio", now=NOW).session
+    # The same mobile typed at two counters, written differently: one person.
+    person_a, person_b = read_mobile("06 12 34 56 73"), read_mobile("+33 6 12 34 56 73")
+    assert person_a.person_key == person_b.person_key
+    book_for(person_a.person_key, place_pk(PARIS_12), at(3, 10), sender_id=f"sms:{person_a.e164}",
+             oriented_by="prescripteur", oriented_by_organisation=first.name,
+             organisation_id=first.id, prescripteur_session_id=a.id)
+    book_for(person_b.person_key, place_pk(PARIS_11), at(3, 14, 30), sender_id=f"sms:{person_b.e164}",
+             oriented_by="prescripteur", oriented_by_organisation=second.name,
+             organisation_id=second.id, prescripteur_session_id=b.id)
+    referrals = referrals_of(person_a.person_key)
+    assert {r.organisation_id for r in referrals} == {first.id, second.id}
+    for referral in referrals:
+        staff = Actor("staff@example.org", "structure", referral.place_pk)
+        mark_accompanied(referral.id, on=date(2026, 12, 3), actor=staff, now=at(3, 18))
+    funded = [entry for entry in entries(2026) if entry[3]]
+    assert [entry[1] for entry in funded] == [person_a.person_key]  # paid once, for one person

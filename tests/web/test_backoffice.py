@@ -351,6 +351,24 @@ def test_staff_see_their_own_bookings_only(site):
     assert "+3361200" not in page  # never a phone number
 
 
+def test_staff_see_which_organisation_oriented_each_person(site):
+    from bot.prescripteurs.organisations import create_organisation
+
+    organisation, _ = create_organisation("Paris Habitat Reuilly", "bailleur_social", "Paris",
+                                          actor="test", url=site.url)
+    slot = free_slots(site.paris, now_paris(), limit=1, url=site.url)[0]
+    book(person_key="p12-oriented", sender_id="sms:+33612000099", channel="twilio_sms",
+         place_pk=site.paris, start=slot.start, first_name="Salimata", diagnosis=DIAGNOSIS,
+         oriented_by="prescripteur", oriented_by_organisation=organisation.name,
+         organisation_id=organisation.id, prescripteur_first_name="Nadia", url=site.url)
+    upcoming_booking(site.url, site.paris, "p12-self", "Moussa")
+    page = login(site, "agent@paris12.example").get(site.root + "/backoffice/structure").text
+    row = re.search(r"<tr>(?:(?!</tr>).)*Salimata(?:(?!</tr>).)*</tr>", page, re.S).group(0)
+    assert "Paris Habitat Reuilly" in row
+    row = re.search(r"<tr>(?:(?!</tr>).)*Moussa(?:(?!</tr>).)*</tr>", page, re.S).group(0)
+    assert "La personne elle-même" in row and "Paris Habitat" not in row
+
+
 def test_staff_cannot_reach_another_structure_nor_the_admin_pages(site):
     browser = login(site, "agent@paris12.example")
     assert browser.get(f"{site.root}/backoffice/places/{site.bobigny}").status_code == 403

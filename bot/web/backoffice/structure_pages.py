@@ -37,8 +37,11 @@ async def structure_page(request: Request, active: ActiveSession, place_pk: int)
     to_confirm = await run(referrals_to_confirm, place_pk)
     upcoming = await run(upcoming_bookings, place_pk)
     recent = await run(referrals_of_place, place_pk)
+    # Who oriented each person (a prescripteur's organisation), for the upcoming bookings too.
+    oriented = {r.booking_id: r.oriented_by_organisation for r in recent
+                if r.booking_id is not None and r.oriented_by == "prescripteur"}
     return render("structure.html", me=active.account, csrf_token=active.csrf_token,
-                  place=place, to_confirm=to_confirm, upcoming=upcoming,
+                  place=place, to_confirm=to_confirm, upcoming=upcoming, oriented=oriented,
                   recent=[r for r in recent if r.status != "booked"][:50],
                   today=now_paris().date(), message=shown_message(request),
                   error=request.args.get("error"))
