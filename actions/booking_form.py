@@ -19,7 +19,7 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions.common import channel_of, off_loop, person_key_of
 from actions.interruptions import answering, count_unclear, gives_way, is_filler
-from actions.prescripteur import new_person, prescripteur_of
+from actions.prescripteur import new_person, person_done, prescripteur_of
 from bot import messages
 from bot.booking.bookings import book, Booking, move
 from bot.booking.errors import AlreadyBooked, BookingError, BookingNotFound
@@ -380,7 +380,7 @@ class ValidateBookingForm(FormValidationAction):
             dispatcher.utter_message(text=messages.text(
                 "already_booked", name=existing.place_name, when=say_slot(existing.start),
                 reference=existing.reference))
-            return self.ended(BOOKED)
+            return person_done() + self.ended(BOOKED)
         except BookingError:
             dispatcher.utter_message(text=messages.text("slot_taken"))
             slots = await offer_slots(dispatcher, place, Preference())
@@ -402,7 +402,7 @@ class ValidateBookingForm(FormValidationAction):
             dispatcher.utter_message(text=messages.text(
                 "prescripteur_booked_paper", items=", ".join(booking.what_to_bring)))
         dispatcher.utter_message(text=messages.text("prescripteur_next"))
-        return self.ended(BOOKED)
+        return person_done() + self.ended(BOOKED)
 
 
 class AskBookingStep(Action):

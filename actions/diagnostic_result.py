@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import answers_of, channel_of, off_loop, person_key_of
+from actions.prescripteur import prescripteur_of
 from bot import messages
 from bot.diagnostic import AnswersError, evaluate, load_grid, result_message
 from bot.diagnostic.results import save_result
@@ -44,9 +45,11 @@ class ActionConcludeDiagnostic(Action):
         # prescripteur's.
         person = tracker.get_slot("person") or {}
         key = person.get("key") if isinstance(person, dict) else None
+        session = await prescripteur_of(tracker) if key else None
         try:
             result_id = await off_loop(save_result, key or person_key_of(tracker),
-                                       channel_of(tracker), result)
+                                       channel_of(tracker), result,
+                                       organisation_id=session.organisation_id if session else None)
         except Exception:  # the person still gets their result; the operator gets the error
             log.exception("could not store a diagnostic result")
         if key:

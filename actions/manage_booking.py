@@ -18,10 +18,13 @@ from actions.booking_form import (ValidateBookingForm, now, numbers_phrase,
                                   offer_slots, pick_number)
 from actions.common import off_loop, person_key_of
 from actions.interruptions import answering, count_unclear, gives_way
+from actions.prescripteur import prescripteur_of
 from bot import messages
-from bot.booking.bookings import active_bookings, cancel
-from bot.booking.errors import BookingError
+from bot.booking.bookings import active_bookings, cancel, get_booking
+from bot.booking.errors import BookingError, BookingNotActive
 from bot.clock import say_slot
+from bot.prescripteurs.referrals import upcoming_of_organisation
+from bot.prescripteurs.sessions import Session
 from bot.text import normalize
 
 log = logging.getLogger(__name__)
@@ -40,7 +43,8 @@ _KEEP_WORDS = {"garder", "garde", "gardez", "je garde", "rien", "laisser", "lais
 def booking_summary(booking) -> dict:
     return {"id": booking.id, "reference": booking.reference, "place_pk": booking.place_pk,
             "name": booking.place_name, "when": say_slot(booking.start),
-            "start": booking.start.isoformat(), "phone": booking.phone}
+            "start": booking.start.isoformat(), "phone": booking.phone,
+            "first_name": booking.first_name}
 
 
 def wanted_action(text: str | None) -> int | None:
@@ -79,21 +83,31 @@ class ValidateManageForm(FormValidationAction):
         return [SlotSet("manage_retries", retries), SlotSet("requested_slot", step)]
 
     async def start(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        session = await prescripteur_of(tracker)
         try:
-            bookings = await off_loop(active_bookings, person_key_of(tracker), now())
+            if session is not None:
+                # A prescripteur manages the bookings their organisation made.
+                ids = await off_loop(upcoming_of_organisation, session.organisation_id, now())
+                bookings = [b for b in [await off_loop(get_booking, i) for i in ids] if b]
+            else:
+                bookings = await off_loop(active_bookings, person_key_of(tracker), now())
         except Exception:
             log.exception("could not read the bookings of a person")
             dispatcher.utter_message(text=messages.text("booking_failed"))
             return self.ended()
         if not bookings:
-            dispatcher.utter_message(response="utter_no_appointment")
+            if session is not None:
+                dispatcher.utter_message(text=messages.text("prescripteur_no_booking"))
+            else:
+                dispatcher.utter_message(response="utter_no_appointment")
             return self.ended()
         summaries = [booking_summary(b) for b in bookings]
         events: List[EventType] = [SlotSet("manage_bookings", summaries), SlotSet("manage_retries", 0)]
         if len(summaries) > 1:
             return events + [SlotSet("requested_slot", "manage_pick")]
         booking = summaries[0]
-        dispatcher.utter_message(text=messages.text("manage_one", **booking))
+        dispatcher.utter_message(text=messages.text(
+            "prescripteur_manage_one" if session is not None else "manage_one", **booking))
         # "je veux déplacer mon rendez-vous": the wish is already said.
         wish = wanted_action((tracker.latest_message or {}).get("text"))
         if wish == MOVE:
@@ -124,14 +138,38 @@ class ValidateManageForm(FormValidationAction):
         if action == KEEP:
             dispatcher.utter_message(text=messages.text("kept"))
             return [SlotSet("manage_action", "keep")] + self.ended()
+        session = await prescripteur_of(tracker) if tracker.get_slot("prescripteur_first_name") else None
+        if action == MOVE and session is not None:
+            # The new slot is the person's choice: cancel, then book again with them.
+            dispatcher.utter_message(text=messages.text("prescripteur_no_move"))
+            return [SlotSet("manage_action", "keep")] + self.ended()
         if action == MOVE:
             return [SlotSet("manage_action", "move")] + await self.move(dispatcher, booking)
         try:
-            await off_loop(cancel, int(booking["id"]), person_key=person_key_of(tracker))
+            if session is not None:
+                await self.cancel_for_person(session, int(booking["id"]))
+            else:
+                await off_loop(cancel, int(booking["id"]), person_key=person_key_of(tracker))
         except BookingError:
             log.info("booking %s was no longer active", booking.get("reference"))
+        if session is not None:
+            dispatcher.utter_message(text=messages.text("prescripteur_cancelled"))
+            return [SlotSet("manage_action", "cancel")] + self.ended()
         dispatcher.utter_message(text=messages.text("cancelled"))
         return [SlotSet("manage_action", "cancel"), SlotSet("booking_outcome", None)] + self.ended()
+
+    @staticmethod
+    async def cancel_for_person(session: Session, booking_id: int) -> None:
+        """A prescripteur cancels a booking of their organisation (checked again now); the
+        person is told on their channel."""
+        if booking_id not in await off_loop(upcoming_of_organisation, session.organisation_id,
+                                            now(), 1000):
+            raise BookingNotActive(f"booking {booking_id} is not an upcoming booking of "
+                                   f"organisation {session.organisation_id}")
+        await off_loop(cancel, booking_id, person_key=None, by="prescripteur",
+                       actor=f"prescripteur {session.first_name or ''} "
+                             f"({session.organisation})".replace("  ", " "),
+                       notify_person=True)
 
     async def move(self, dispatcher: CollectingDispatcher, booking: dict) -> List[EventType]:
         place = {"pk": booking["place_pk"], "name": booking["name"], "phone": booking.get("phone")}
@@ -159,9 +197,12 @@ class AskManagePick(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         bookings = tracker.get_slot("manage_bookings") or []
+        key = "prescripteur_manage_which" if tracker.get_slot("prescripteur_first_name") else "manage_which"
         dispatcher.utter_message(
-            text=messages.text("manage_which", numbers=numbers_phrase(len(bookings))),
-            buttons=[{"title": f"{b['when']}, {b['name']}", "payload": str(n)}
+            text=messages.text(key, numbers=numbers_phrase(len(bookings))),
+            buttons=[{"title": ", ".join(part for part in (
+                tracker.get_slot("prescripteur_first_name") and b.get("first_name"),
+                b["when"], b["name"]) if part), "payload": str(n)}
                      for n, b in enumerate(bookings, 1)])
         return []
 

@@ -19,6 +19,7 @@ from bot.notifications.booking_reminder import NOTIFIER as REMINDER
 from bot.notifications.notifier import Notifier
 from bot.notifications.person_confirmed import NOTIFIER as PERSON_CONFIRMED
 from bot.notifications.prescripteur_booked import NOTIFIER as PRESCRIPTEUR_BOOKED
+from bot.notifications.prescripteur_cancelled import NOTIFIER as PRESCRIPTEUR_CANCELLED
 from bot.notifications.referral_outcome import NOTIFIER as REFERRAL_OUTCOME
 from bot.notifications.rules import notification_rules
 from bot.notifications.structure_cancelled import NOTIFIER as STRUCTURE_CANCELLED
@@ -96,6 +97,12 @@ class ActionTellPrescripteurBooked(_Notice):
 
     def said(self) -> List[EventType]:
         return [SlotSet("booking_outcome", "to_confirm")]
+
+
+class ActionTellPrescripteurCancelled(_Notice):
+    """The prescripteur who booked for this person cancelled it: the person is told."""
+
+    notifier = PRESCRIPTEUR_CANCELLED
 
 
 class _PrescripteurNotice(Action, metaclass=ABCMeta):

@@ -19,6 +19,7 @@ from actions.common import DIAGNOSTIC_SLOTS, channel_of, off_loop, person_key_of
 from bot import messages
 from bot.booking.bookings import get_booking
 from bot.clock import say_slot
+from bot.funnel.starts import record_start
 from bot.prescripteurs.mobile import MobileKind, read_mobile
 from bot.prescripteurs.referrals import awaiting_confirmation, recent_orientations
 from bot.prescripteurs.sessions import Session, active_session, had_session
@@ -48,6 +49,20 @@ async def prescripteur_of(tracker: Tracker) -> Optional[Session]:
     except Exception:  # the database is down: the conversation goes on as a citizen's
         log.exception("could not read the prescripteur session")
         return None
+
+
+async def count_person(tracker: Tracker, session: Session) -> None:
+    """One more person at the counter, for the programme's funnel."""
+    try:
+        await off_loop(record_start, channel_of(tracker), None, session.organisation_id)
+    except Exception:  # only a count is lost
+        log.exception("could not count a person at a prescripteur's counter")
+
+
+def person_done() -> List[EventType]:
+    """The person at the counter is booked: the next "bonjour" starts with a new person (their
+    consent, mobile and first name are not the next one's)."""
+    return [SlotSet(slot, None) for slot in ("consent", "person", "person_mobile", "first_name")]
 
 
 def new_person() -> List[EventType]:
@@ -92,6 +107,7 @@ class ActionPrescripteurStart(Action):
         else:
             dispatcher.utter_message(text=messages.text("prescripteur_welcome",
                                                         organisation=session.organisation))
+        await count_person(tracker, session)
         return new_person() + [SlotSet("prescripteur_first_name", session.first_name)]
 
 

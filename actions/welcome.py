@@ -18,7 +18,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import answers_of
-from actions.prescripteur import new_person, prescripteur_of
+from actions.prescripteur import count_person, new_person, prescripteur_of
 from bot import messages
 
 CONSENT_YES = "1"
@@ -47,6 +47,7 @@ class ActionWelcome(Action):
                 dispatcher.utter_message(text=messages.text(
                     "prescripteur_welcome_named", first_name=session.first_name or "",
                     organisation=session.organisation))
+                await count_person(tracker, session)
                 return new_person() + [SlotSet("prescripteur_first_name", session.first_name)]
             dispatcher.utter_message(text=messages.text("prescripteur_mode_over"))
             return new_person() + [SlotSet("prescripteur_first_name", None)]

@@ -12,6 +12,9 @@
    checked here: a known code opens the prescripteur mode and Rasa gets `/prescripteur_start`
    instead, so no code is ever kept in a conversation's history; an unknown or revoked code, or
    too many tries, is answered here.
+5. Every conversation that reaches Rasa counts once a month as started, for the programme's
+   funnel (bot/funnel/starts.py); a prescripteur's own conversation does not (each person at
+   their counter does, from the conversation).
 """
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ from typing import Any, Awaitable, Callable, Iterable, Optional
 
 from bot.messages import text as say
 from bot.prescripteurs.organisations import CodeCheck
-from bot.prescripteurs.sessions import enter, typed_code
+from bot.funnel.starts import month_of, record_start
+from bot.prescripteurs.sessions import active_session, enter, typed_code
 from bot.people.privacy import is_opted_out
 from bot.people.opt_words import apply_opt_word, opt_word
 
@@ -67,6 +71,35 @@ async def code_gate(conversation: str, channel: str, text: str | None,
     else:
         await confirm(say("prescripteur_code_unknown"))
     return ""
+
+
+# Conversations already counted this month by this process: one database write per
+# conversation and month, not one per message. Emptied when the month changes, or when it grows
+# too large (then a conversation is only looked up again: the database keeps one row).
+_COUNTED: dict[str, set[str]] = {}
+MAX_COUNTED = 200_000
+
+
+def _count_start(conversation: str, channel: str) -> None:
+    if active_session(conversation) is None:
+        record_start(channel, conversation)
+
+
+async def count_start(conversation: str, channel: str) -> None:
+    """Count the conversation as started this month (once); a failure only loses a count."""
+    month = month_of()
+    counted = _COUNTED.get(month)
+    if counted is not None and conversation in counted:
+        return
+    try:
+        await asyncio.to_thread(_count_start, conversation, channel)
+    except Exception:  # the database is down: the conversation goes on, uncounted
+        log.exception("could not count a conversation start")
+        return
+    if counted is None or len(counted) >= MAX_COUNTED:
+        _COUNTED.clear()
+        counted = _COUNTED[month] = set()
+    counted.add(conversation)
 
 
 def payloads(buttons: Iterable[dict] | None) -> list[str]:

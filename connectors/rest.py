@@ -19,7 +19,8 @@ from sanic.response import HTTPResponse
 
 from bot.channels.channel_store import offered_choices, remember_choices
 from bot.pseudonyms import conversation_id, conversation_identity, person_key
-from connectors.gate import as_words, code_gate, last_question, opt_gate, payloads
+from connectors.gate import (as_words, code_gate, count_start, last_question, opt_gate,
+                             payloads)
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,8 @@ class RestInput(InputChannel):
                 started = await code_gate(conversation, CHANNEL, text, confirm)
                 offered = await asyncio.to_thread(offered_choices, CHANNEL, conversation)
                 try:
+                    if started is None:
+                        await count_start(conversation, CHANNEL)
                     if started != "":
                         await on_new_message(UserMessage(
                             started or as_words(text, payloads(offered)), collector,

@@ -38,7 +38,7 @@ from bot.people.opt_words import opt_word
 from bot.pseudonyms import (channel_identity, conversation_id, person_key,
                                    split_conversation_id)
 from connectors.background import BackgroundTasks, retry_delays_from_env
-from connectors.gate import as_words, code_gate, last_question, opt_gate
+from connectors.gate import as_words, code_gate, count_start, last_question, opt_gate
 
 log = logging.getLogger(__name__)
 # httpx logs every request's URL at INFO, and a Bot API URL holds the bot's token.
@@ -265,6 +265,8 @@ class TelegramInput(InputChannel):
                 return
             # A command typed by hand is read as words, never a payload.
             text = started or as_words(text)
+        if started is None:
+            await count_start(conversation, CHANNEL)
         await on_new_message(UserMessage(text[:MAX_TEXT], output, conversation,
                                          input_channel=CHANNEL))
 

@@ -41,7 +41,7 @@ from bot.people.privacy import is_opted_out
 from bot.pseudonyms import (channel_identity, conversation_id, person_key,
                                    split_conversation_id)
 from connectors.background import BackgroundTasks, retry_delays_from_env
-from connectors.gate import as_words, last_question, opt_gate
+from connectors.gate import as_words, count_start, last_question, opt_gate
 
 log = logging.getLogger(__name__)
 # The twilio library logs every request's headers at INFO: keep the log for what matters.
@@ -301,6 +301,7 @@ class TwilioSmsInput(InputChannel):
             body = body[:MAX_BODY]
         choices = await asyncio.to_thread(last_choices_for_key, key)
         payload = choice_payload(body, choices) if choices else None
+        await count_start(conversation, CHANNEL)
         await on_new_message(UserMessage(payload or as_words(body), output, conversation,
                                          input_channel=CHANNEL))
 

@@ -35,7 +35,8 @@ from bot.config import secret_key
 from bot.channels.channel_store import offered_choices, remember_choices
 from bot.people.privacy import is_opted_out
 from bot.pseudonyms import conversation_id, conversation_identity, person_key
-from connectors.gate import as_words, code_gate, last_question, opt_gate, payloads
+from connectors.gate import (as_words, code_gate, count_start, last_question, opt_gate,
+                             payloads)
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +189,8 @@ class WebChatInput(SocketIOInput):
                                       throttle_key="address:" + self.addresses.get(sid, ""))
             if started == "":
                 return
+            if started is None:
+                await count_start(conversation, CHANNEL)
             location = location_payload(text.strip())
             if started:
                 text = started

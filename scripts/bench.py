@@ -6,7 +6,8 @@
 - Training time of our model (trained from scratch into a temporary folder) and of a plain Rasa
   baseline (a minimal greet/mood bot with our config.yml and no custom action).
 - REST turn latency (p50, p95) and throughput at 1, 10 and 50 concurrent conversations, closed
-  loop, for our assistant (a whole diagnostic per conversation) and for the baseline.
+  loop, for our assistant (a whole diagnostic per conversation; then the same at a
+  prescripteur's counter: code, first name, consent, mobile, diagnostic) and for the baseline.
 - Peak resident memory of each process (action server, Rasa, web app; baseline Rasa).
 
 Only loopback addresses are used; every loop is bounded in count.
@@ -39,6 +40,9 @@ OUT_DIR = PROJECT_DIR / "var" / "bench"
 # One whole diagnostic, as a person would type it (free words, digits).
 DIAGNOSTIC = ["bonjour", "oui", "jai juste mon portable", "2", "un peu", "avec ma fille",
               "oui seul", "jamais", "non", "3", "la caf", "non"]
+# The same diagnostic at a prescripteur's counter: the organisation's code, the prescripteur's
+# first name, the person's consent and mobile ({mobile}: one per conversation), then the grid.
+PRESCRIPTEUR = ["{code}", "Karim", "oui", "{mobile}", *DIAGNOSTIC[2:]]
 BASELINE_TURNS = ["bonjour", "super", "merci", "bonjour", "triste", "oui", "bonjour", "bien",
                   "au revoir", "bonjour", "nul", "non"]
 LEVELS = [(1, 4), (10, 2), (50, 1)]  # (concurrent conversations, conversations per worker)
@@ -218,8 +222,11 @@ class MemoryWatch:
         return {name: round(peak / 2**20, 1) for name, peak in self.peaks.items()}
 
 
-async def conversation(session, url: str, sender: str, turns: list[str], latencies: list[float]):
+async def conversation(session, url: str, sender: str, turns: list[str], latencies: list[float],
+                       values: dict | None = None):
+    mobile = "06" + str(int.from_bytes(sender.encode()[-12:], "big") % 10**8).zfill(8)
     for text in turns:
+        text = text.format(mobile=mobile, **(values or {})) if "{" in text else text
         started = time.perf_counter()
         async with session.post(url, json={"sender": sender, "message": text}) as response:
             body = await response.json()
@@ -228,14 +235,15 @@ async def conversation(session, url: str, sender: str, turns: list[str], latenci
         latencies.append(time.perf_counter() - started)
 
 
-async def load(url: str, turns: list[str], concurrency: int, rounds: int, tag: str) -> dict:
+async def load(url: str, turns: list[str], concurrency: int, rounds: int, tag: str,
+               values: dict | None = None) -> dict:
     latencies: list[float] = []
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         async def worker(index: int):
             for round_ in range(rounds):
                 await conversation(session, url, f"bench-{tag}-{concurrency}-{index}-{round_}",
-                                   turns, latencies)
+                                   turns, latencies, values)
         started = time.perf_counter()
         await asyncio.gather(*(worker(i) for i in range(concurrency)))
         elapsed = time.perf_counter() - started
@@ -249,15 +257,32 @@ async def load(url: str, turns: list[str], concurrency: int, rounds: int, tag: s
     }
 
 
-def measure_server(servers: Servers, turns: list[str], tag: str) -> tuple[list[dict], dict]:
+def new_code(env: dict) -> str:
+    """An organisation's code in the bench's database, made as the Métropole makes it."""
+    done = subprocess.run([str(VENV_BIN / "npt"), "organisations", "create", "Bench La Poste",
+                           "--kind", "La Poste", "--commune", "Saint-Denis"], cwd=PROJECT_DIR,
+                          env={**ENV, **env}, capture_output=True, text=True, check=True)
+    return next(line.split(": ", 1)[1] for line in done.stdout.splitlines()
+                if line.startswith("code: "))
+
+
+def measure_server(servers: Servers, turns: list[str], tag: str,
+                   env: dict | None = None) -> tuple[list[dict], dict, list[dict]]:
+    """Citizen conversations at every level, then (with `env`) prescripteur conversations at
+    the same levels: (citizen rows, peak memory, prescripteur rows)."""
     servers.start()
     try:
         pids = {p.name: p.popen.pid for p in servers.processes}
         url = f"{servers.rasa_url}/webhooks/rest/webhook"
         asyncio.run(load(url, turns, 1, 1, f"{tag}-warmup"))
+        counter: list[dict] = []
         with MemoryWatch(pids) as watch:
             results = [asyncio.run(load(url, turns, c, r, tag)) for c, r in LEVELS]
-        return results, watch.megabytes()
+            if env is not None:
+                values = {"code": new_code(env)}
+                counter = [asyncio.run(load(url, PRESCRIPTEUR, c, r, f"{tag}-counter", values))
+                           for c, r in LEVELS]
+        return results, watch.megabytes(), counter
     finally:
         servers.stop()
 
@@ -299,7 +324,8 @@ def main() -> int:
                "NPT_SECRET_KEY": "bench"}
         servers = Servers(model, rasa_port=free_port(), actions_port=free_port(),
                           web_port=free_port(), log_dir=work / "log", env=env)
-        report["ours"], report["ours_peak_memory_mb"] = measure_server(servers, DIAGNOSTIC, "ours")
+        report["ours"], report["ours_peak_memory_mb"], report["prescripteur"] = measure_server(
+            servers, DIAGNOSTIC, "ours", env)
 
         print("SMS: a complete diagnostic and booking through the Twilio channel...", flush=True)
         from scripts.bench_sms import bench_sms
@@ -359,9 +385,11 @@ def print_table(report: dict) -> None:
     print(f"weakest held-out: {nlu['worst_intents']}")
     print(f"weakest in cross-validation: {cv['worst_intents'][:3]}")
     print(f"Training: ours {report['training_s']} s, baseline {report['baseline_training_s']} s")
+    print("(ours: a citizen's diagnostic; prescripteur: the same at a counter, with the code, "
+          "the first name, the consent and the mobile)")
     print(f"\n{'bot':<10}{'conc.':>6}{'turns':>7}{'p50 ms':>9}{'p95 ms':>9}{'msg/s':>8}")
-    for bot in ("ours", "baseline"):
-        for row in report[bot]:
+    for bot in ("ours", "prescripteur", "baseline"):
+        for row in report.get(bot) or []:
             print(f"{bot:<10}{row['concurrency']:>6}{row['turns']:>7}{row['p50_ms']:>9}"
                   f"{row['p95_ms']:>9}{row['throughput_msg_s']:>8}")
     search = report["place_search"]

@@ -38,14 +38,15 @@ from bot.clock import aware, from_db, now_paris, to_db
 from bot.db.models import Agenda, Booking as BookingRow, Place, Reminder, SlotSeats
 from bot.db.retry import retrying as _retrying
 from bot.db.session import session_scope, upsert_insert
-from bot.notifications import booking_reminder, prescripteur_booked, structure_cancelled
+from bot.notifications import (booking_reminder, prescripteur_booked, prescripteur_cancelled,
+                               structure_cancelled)
 from bot.notifications.outbox import NotificationStatus, add as notify, cancel_pending
 from bot.notifications.rules import notification_rules
 from bot.places.address import one_line_address
 from bot.referrals.core import ReferralStatus, check_diagnosis, create_referral, follow_booking
 
 BOOKED, CANCELLED = "booked", "cancelled"
-CANCELLED_BY = ("person", "structure", "admin")
+CANCELLED_BY = ("person", "structure", "admin", "prescripteur")
 RETRIES = 5
 _SEPARATORS = re.compile(r"[\s\-_.·/]+")
 
@@ -297,8 +298,9 @@ def cancel(booking_id: int, *, person_key: str | None, by: str = "person",
            actor: str | None = None, notify_person: bool = False) -> Booking:
     """Cancel a booking: its seat is freed, its referral cancelled, its pending reminder cancelled.
 
-    `person_key` must be the booking's person; None only for staff or an admin (`by` =
-    "structure" or "admin"; telling the person is the caller's job). `actor` names who cancelled
+    `person_key` must be the booking's person; None only for staff, an admin or the
+    prescripteur who booked it (`by` = "structure", "admin" or "prescripteur"; checking that
+    they may is the caller's job). `actor` names who cancelled
     in the referral's audit log (a staff account's email; default: `by`). `notify_person`: a
     message telling the person is queued in the same transaction (bot.notifications, sent by the
     scheduler on their channel). Cancelling a cancelled booking returns it unchanged. Raises BookingNotFound, BookingNotActive (already begun).
@@ -325,7 +327,8 @@ def cancel(booking_id: int, *, person_key: str | None, by: str = "person",
                            actor=actor or by, actor_role=by)
             cancel_pending(session, booking_reminder.NOTIFIER, row.id, now)
             if notify_person and row.sender_id:
-                notify(session, structure_cancelled.NOTIFIER, row.id, now, now)
+                notify(session, prescripteur_cancelled.NOTIFIER if by == "prescripteur"
+                       else structure_cancelled.NOTIFIER, row.id, now, now)
             session.flush()
             return _view(session, row, rules)
 

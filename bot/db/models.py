@@ -30,6 +30,7 @@ class StoredDiagnostic(Base):
     id = Column(Integer, primary_key=True)
     person_key = Column(String(64), nullable=False, index=True)
     channel = Column(String(32), nullable=False)
+    organisation_id = Column(Integer, nullable=True)  # made at this organisation's counter
     grid_version = Column(String(32), nullable=False)
     level = Column(String(32), nullable=False)
     score = Column(Integer, nullable=False)
@@ -502,3 +503,19 @@ class PrescripteurSession(Base):
     started_at = Column(DateTime, nullable=False)
     expires_at = Column(DateTime, nullable=False)
     ended_at = Column(DateTime, nullable=True)
+
+
+class ConversationStart(Base):
+    """A conversation started, for the programme's funnel: counted once a month (a keyed hash
+    of the conversation and the month, which links nothing across months); at a prescripteur's
+    counter, each new person."""
+
+    __tablename__ = "conversation_starts"
+    __table_args__ = (UniqueConstraint("month", "conversation_hash",
+                                       name="uq_conversation_starts_month_hash"),)
+
+    id = Column(Integer, primary_key=True)
+    month = Column(String(7), nullable=False)  # "2026-12", Europe/Paris
+    channel = Column(String(32), nullable=False)
+    organisation_id = Column(Integer, ForeignKey("organisations.id"), nullable=True)
+    conversation_hash = Column(String(64), nullable=False)

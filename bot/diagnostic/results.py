@@ -11,8 +11,9 @@ from bot.diagnostic.engine import DiagnosticResult
 
 
 def save_result(person_key: str, channel: str, result: DiagnosticResult,
-                url: str | None = None) -> int:
-    """Store one result; returns its id."""
+                url: str | None = None, organisation_id: int | None = None) -> int:
+    """Store one result (`organisation_id`: made at that organisation's counter); returns its
+    id."""
     with session_scope(url) as session:
         row = StoredDiagnostic(
             person_key=person_key,
@@ -25,6 +26,7 @@ def save_result(person_key: str, channel: str, result: DiagnosticResult,
             accompaniment=result.accompaniment,
             support=result.support,
             answers=result.answers,
+            organisation_id=organisation_id,
             created_at=utcnow(),
         )
         session.add(row)

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from bot.notifications import (booking_reminder, person_confirmed, prescripteur_booked,
-                               referral_outcome, structure_cancelled)
+                               prescripteur_cancelled, referral_outcome, structure_cancelled)
 from bot.notifications.notifier import Notifier
 
 NOTIFIERS: dict[str, Notifier] = {module.NOTIFIER.kind: module.NOTIFIER
                                   for module in (booking_reminder, structure_cancelled,
                                               prescripteur_booked, person_confirmed,
-                                              referral_outcome)}
+                                              referral_outcome, prescripteur_cancelled)}
 
 
 def notifier(kind: str) -> Notifier:

@@ -33,6 +33,8 @@ class NotificationRules:
                                      "Répondez OUI pour confirmer, ANNULER pour annuler.")
     person_confirmed_text: str = ("{first_name} a confirmé par SMS le rendez-vous {when} "
                                   "({place}).")
+    cancelled_by_prescripteur_text: str = ("{greeting}, {organisation} a annulé le rendez-vous "
+                                           "pris pour vous {when} ({place}).")
     referral_outcome_text: str = "Suite de votre orientation : {first_name}, {place} : {outcome}."
     outcome_words: dict = field(default_factory=lambda: {
         "accompanied": "la personne a été accompagnée", "absent": "la personne n'est pas venue"})
@@ -66,6 +68,8 @@ def parse_rules(raw: dict, path: Path = NOTIFICATION_RULES_PATH) -> Notification
                                              default.prescripteur_booked_text)).strip(),
         person_confirmed_text=str(raw.get("person_confirmed_text",
                                           default.person_confirmed_text)).strip(),
+        cancelled_by_prescripteur_text=str(raw.get(
+            "cancelled_by_prescripteur_text", default.cancelled_by_prescripteur_text)).strip(),
         referral_outcome_text=str(raw.get("referral_outcome_text",
                                           default.referral_outcome_text)).strip(),
         outcome_words=_outcome_words(raw.get("outcome_words", default.outcome_words), path),

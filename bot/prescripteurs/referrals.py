@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.clock import from_db
+from bot.clock import from_db, now_paris, to_db
 from bot.db.models import Booking, Organisation, Place, PrescripteurSession, Referral
 from bot.db.session import session_scope
 from bot.referrals.core import ReferralStatus
@@ -89,3 +89,16 @@ def origin_of_booking(booking_id: int, url: str | None = None) -> BookingOrigin 
                        PrescripteurSession.id == Referral.prescripteur_session_id)
             .where(Referral.booking_id == booking_id).limit(1)).first()
         return BookingOrigin(*found) if found else None
+
+
+def upcoming_of_organisation(organisation_id: int, now: datetime | None = None, limit: int = 10,
+                             url: str | None = None) -> list[int]:
+    """The ids of the organisation's bookings still to come (booked, not begun), soonest first:
+    what its prescripteurs may cancel."""
+    moment = to_db(now or now_paris())
+    with session_scope(url) as session:
+        return list(session.execute(
+            select(Booking.id).join(Referral, Referral.booking_id == Booking.id)
+            .where(Referral.organisation_id == organisation_id, Booking.status == "booked",
+                   Booking.is_open.is_(True), Booking.start > moment)
+            .order_by(Booking.start, Booking.id).limit(limit)).scalars())

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from bot.funding import mark_absent
+from bot.funding.actors import Actor
+from bot.notifications.sender import send_due as send_due_at
 from bot.pseudonyms import channel_identity, person_key
 from scripts.sms_driver import SmsDriver, new_phone
 from tests.support.conversation import buttons, say, texts
@@ -31,13 +35,14 @@ def telegram_text(messages: list[dict]) -> str:
     return "\n".join(m.get("text", "") for m in messages)
 
 
-def test_a_prescripteur_books_for_a_person_on_telegram_and_the_person_confirms_by_sms(assistant):
-    organisation_id, organisation, code = new_organisation(assistant)
-    chat, phone = new_chat(), new_phone()
-    # The deep link t.me/<bot>?start=<code>.
-    opened = send(assistant, chat, message_update(chat, f"/start {code}"), "Quel est votre prénom ?")
-    assert organisation in telegram_text(opened)
-    send(assistant, chat, message_update(chat, "Karim"), "La personne est-elle d'accord")
+def book_at_the_counter(assistant, chat: int, code: str, phone: str, prescripteur: str,
+                        person: str, opened_with: str = "/start {code}") -> list[dict]:
+    """The whole counter path on Telegram, from the code to the booking for the person; the
+    messages of the last turn."""
+    opened = send(assistant, chat, message_update(chat, opened_with.format(code=code)),
+                  "Quel est votre prénom ?")
+    assert "mode professionnel" in telegram_text(opened)
+    send(assistant, chat, message_update(chat, prescripteur), "La personne est-elle d'accord")
     answer, expected = THIRD_PERSON_PATH[0]
     send(assistant, chat, message_update(chat, answer), expected)
     asked = send(assistant, chat, message_update(chat, phone.replace("+33", "0")),
@@ -48,8 +53,16 @@ def test_a_prescripteur_books_for_a_person_on_telegram_and_the_person_confirms_b
     places = send(assistant, chat, message_update(chat, "93200"), "Quel lieu choisissez-vous ?")
     slots = press(assistant, chat, places, "Saint-Denis", "rendez-vous libres")
     press(assistant, chat, slots, "", "Quel est le prénom de la personne ?")  # the first slot
-    booked = send(assistant, chat, message_update(chat, "Fatou"), "C'est réservé pour Fatou")
+    booked = send(assistant, chat, message_update(chat, person), f"C'est réservé pour {person}")
     assert "reçoit un SMS" in telegram_text(booked)
+    return booked
+
+
+def test_a_prescripteur_books_for_a_person_on_telegram_and_the_person_confirms_by_sms(assistant):
+    organisation_id, organisation, code = new_organisation(assistant)
+    chat, phone = new_chat(), new_phone()
+    # The deep link t.me/<bot>?start=<code>.
+    book_at_the_counter(assistant, chat, code, phone, "Karim", "Fatou")
 
     # The booking, its referral and the consent are the person's own (their SMS identity).
     key = sms_key(assistant, phone)
@@ -85,14 +98,49 @@ def test_a_prescripteur_books_for_a_person_on_telegram_and_the_person_confirms_b
     assert "confirmé par la personne" in telegram_text(listed)
     assert "Karim" in telegram_text(listed)
 
-    # The person cancels by SMS, as if they had booked themselves.
+    # The structure records the outcome (absent: unlike an accompaniment, it needs no funding
+    # rule for the appointment's year): the prescripteur is told on Telegram.
+    [(referral_id, place, start)] = rows(assistant.db_url, "select r.id, r.place_pk, b.start from "
+                                         "referrals r join bookings b on b.id = r.booking_id "
+                                         "where r.booking_id = ?", booking_id)
+    after = datetime.fromisoformat(str(start)).replace(tzinfo=timezone.utc) + timedelta(hours=1)
+    mark_absent(referral_id, actor=Actor("agent@saint-denis.example", "structure", place),
+                now=after, url=assistant.db_url)
+    before = len(assistant.telegram.sent_to(chat))
+    send_due_at(now=after, url=assistant.db_url, rasa=assistant.rasa_url,
+                token=assistant.env["NPT_RASA_TOKEN"])
+    told = assistant.telegram.sent_to(chat)[before:]
+    assert any("la personne n'est pas venue" in m.get("text", "") for m in told), told
+    listed = send(assistant, chat, message_update(chat, "mes orientations"), "Fatou")
+    assert "absente" in telegram_text(listed)
+    # The next person: the first name is known for the session; consent, mobile and first name
+    # are asked anew.
+    again = send(assistant, chat, message_update(chat, "bonjour"), "La personne est-elle d'accord")
+    assert "Bonjour Karim. Nous commençons avec une nouvelle personne" in telegram_text(again)
+    send(assistant, chat, message_update(chat, "oui"), "numéro de mobile de la personne")
+
+
+def test_the_person_cancels_by_sms_as_if_they_had_booked_themselves(assistant):
+    _, _, code = new_organisation(assistant, kind="Mission locale", commune="Saint-Denis")
+    chat, phone = new_chat(), new_phone()
+    # The code typed as a message this time.
+    book_at_the_counter(assistant, chat, code, phone, "Inès", "Mamadou", opened_with="code {code}")
+    send_due(assistant)
+    assistant.twilio.wait_for(phone, 1)
     driver = SmsDriver(assistant.rasa_url, assistant.twilio)
     driver.exchange(phone, "ANNULER", "Que voulez-vous faire ?")
     driver.exchange(phone, "1", "C'est annulé")
-    [(status,)] = rows(assistant.db_url, "select status from referrals where booking_id = ?", booking_id)
-    assert status == "cancelled"
-    listed = send(assistant, chat, message_update(chat, "mes orientations"), "Fatou")
+    [(status, confirmed)] = rows(assistant.db_url, "select r.status, r.person_confirmed_at from "
+                                 "referrals r join bookings b on b.id = r.booking_id where "
+                                 "b.person_key = ?", sms_key(assistant, phone))
+    assert status == "cancelled" and confirmed is None
+    listed = send(assistant, chat, message_update(chat, "mes orientations"), "Mamadou")
     assert "annulé" in telegram_text(listed)
+    # STOP by SMS: nothing more is sent to the person, not even the reminder.
+    driver.exchange(phone, "STOP", "ne recevrez plus")
+    [(opted_out,)] = rows(assistant.db_url, "select opted_out_at from people where person_key = ?",
+                          sms_key(assistant, phone))
+    assert opted_out is not None
 
 
 def test_wrong_and_revoked_codes_open_nothing_and_tries_are_limited(assistant):
@@ -132,3 +180,59 @@ def test_a_landline_gets_a_clear_answer_and_the_booking_can_go_on_without_sms(as
 def test_mes_orientations_is_for_prescripteurs_only(assistant):
     sender = f"e2e-{uuid.uuid4()}"
     assert "réservée aux professionnels" in texts(say(assistant, sender, "mes orientations"))
+
+
+def test_the_funnel_counts_a_conversation_once_and_each_person_at_a_counter(assistant):
+    def starts(organisation_id=None) -> int:
+        if organisation_id is None:
+            return rows(assistant.db_url, "select count(*) from conversation_starts "
+                        "where organisation_id is null")[0][0]
+        return rows(assistant.db_url, "select count(*) from conversation_starts "
+                    "where organisation_id = ?", organisation_id)[0][0]
+
+    citizen = f"e2e-{uuid.uuid4()}"
+    before = starts()
+    for message in ("bonjour", "oui", "un smartphone"):
+        say(assistant, citizen, message)
+    assert starts() == before + 1
+    organisation_id, _, code = new_organisation(assistant, kind="Mairie", commune="Bondy")
+    counter = f"e2e-{uuid.uuid4()}"
+    before = starts()
+    say(assistant, counter, code)
+    say(assistant, counter, "Karim")
+    assert starts(organisation_id) == 1 and starts() == before  # the prescripteur is no person
+    # The code again (another agent may have taken the counter's tablet): a new session, whose
+    # prescripteur says their first name, and a new person.
+    assert "Quel est votre prénom ?" in texts(say(assistant, counter, code))
+    assert starts(organisation_id) == 2
+
+
+def test_a_prescripteur_cancels_a_booking_of_their_organisation_and_the_person_is_told(assistant):
+    _, organisation, code = new_organisation(assistant, kind="CCAS", commune="Saint-Denis")
+    sender, phone = f"e2e-{uuid.uuid4()}", new_phone()
+    assert "Quel est votre prénom ?" in texts(say(assistant, sender, code))
+    say(assistant, sender, "Sonia")
+    answer, expected = THIRD_PERSON_PATH[0]
+    assert expected in texts(say(assistant, sender, answer))
+    assert "Quel appareil la personne" in texts(say(assistant, sender, phone))
+    for answer, expected in THIRD_PERSON_PATH[1:]:
+        assert expected in texts(say(assistant, sender, answer)), answer
+    places = say(assistant, sender, "93200")
+    number = next(b["payload"] for b in buttons(places) if "Saint-Denis" in b["title"])
+    assert "rendez-vous libres" in texts(say(assistant, sender, number))
+    assert "prénom de la personne" in texts(say(assistant, sender, "1"))
+    assert "C'est réservé pour Awa" in texts(say(assistant, sender, "Awa"))
+    send_due(assistant)
+    assistant.twilio.wait_for(phone, 1)
+    # Another prescripteur's organisation cannot see it: a citizen's "annuler" neither.
+    stranger = f"e2e-{uuid.uuid4()}"
+    assert "pas de rendez-vous" in texts(say(assistant, stranger, "annuler mon rendez-vous"))
+    asked = texts(say(assistant, sender, "annuler un rendez-vous"))
+    assert "Rendez-vous de Awa" in asked and "Que voulez-vous faire ?" in asked, asked
+    assert "la personne est prévenue" in texts(say(assistant, sender, "1"))
+    [(status, by)] = rows(assistant.db_url, "select status, cancelled_by from bookings "
+                          "where person_key = ?", sms_key(assistant, phone))
+    assert (status, by) == ("cancelled", "prescripteur")
+    send_due(assistant)
+    [_, told] = assistant.twilio.wait_for(phone, 2)
+    assert f"{organisation} a annulé le rendez-vous pris pour vous" in told["body"], told["body"]

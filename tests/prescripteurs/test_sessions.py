@@ -157,3 +157,23 @@ def test_a_person_oriented_by_two_organisations_is_one_person_in_the_funding(dem
         mark_accompanied(referral.id, on=date(2026, 12, 3), actor=staff, now=at(3, 18))
     funded = [entry for entry in entries(2026) if entry[3]]
     assert [entry[1] for entry in funded] == [person_a.person_key]  # paid once, for one person
+
+
+def test_a_prescripteurs_cancellation_tells_the_person_in_its_own_words(demo):
+    from bot.booking.bookings import cancel
+    from bot.prescripteurs.referrals import upcoming_of_organisation
+
+    organisation, code = create_organisation("La Poste Reuilly", "la_poste", "Paris", actor="test")
+    session = enter(code, "tg:82", "telegram", now=NOW).session
+    person = read_mobile("06 12 34 56 75")
+    booking = book_for(person.person_key, place_pk(PARIS_12), at(3, 10), sender_id=f"sms:{person.e164}",
+                       organisation_id=organisation.id, prescripteur_session_id=session.id)
+    book_for("someone-else", place_pk(PARIS_12), at(3, 10, 45))
+    assert upcoming_of_organisation(organisation.id, NOW) == [booking.id]
+    [sms] = claim_due(now=NOW + timedelta(seconds=1))
+    mark_sent(sms.id, now=NOW + timedelta(seconds=1))
+    cancel(booking.id, person_key=None, by="prescripteur", actor="prescripteur Karim",
+           notify_person=True, now=NOW + timedelta(minutes=5))
+    [told] = claim_due(now=NOW + timedelta(minutes=6))
+    assert (told.kind, told.sender_id) == ("prescripteur_cancelled", f"sms:{person.e164}")
+    assert upcoming_of_organisation(organisation.id, NOW) == []

@@ -770,3 +770,28 @@ def test_staff_and_forged_posts_cannot_touch_organisations(site):
     with session_scope(site.url) as session:
         names = set(session.execute(select(Organisation.name)).scalars())
     assert not names & {"X", "Y"}
+
+
+def test_admins_see_the_funnel_with_its_filters_and_staff_do_not(site):
+    from bot.funnel.starts import record_start
+
+    record_start("telegram", "tg:funnel-1", url=site.url)
+    record_start("telegram", "tg:funnel-2", url=site.url)
+    record_start("socketio", "web:funnel-3", url=site.url)
+    month = now_paris().strftime("%Y-%m")
+    admin = login(site, "admin@metropole.example")
+    page = admin.get(site.root + "/backoffice/admin/funnel")
+    assert page.status_code == 200
+    row = re.search(rf'<tr data-month="{month}">(.*?)</tr>', page.text, re.S).group(1)
+    started = int(re.search(r'data-label="Conversations commencées">(\d+)<', row).group(1))
+    assert started >= 3
+    assert 'role="img"' in page.text and "tg:funnel" not in page.text
+    telegram = admin.get(site.root + "/backoffice/admin/funnel?channel=telegram").text
+    row = re.search(rf'<tr data-month="{month}">(.*?)</tr>', telegram, re.S).group(1)
+    assert int(re.search(r'data-label="Conversations commencées">(\d+)<', row).group(1)) == started - 1
+    # Unusable filters are ignored, never an error.
+    odd = admin.get(site.root + "/backoffice/admin/funnel?year=abc&channel=<x>&organisation=-3"
+                    "&commune=%27%3B")
+    assert odd.status_code == 200 and "<x>" not in odd.text
+    staff = login(site, "agent@paris12.example")
+    assert staff.get(site.root + "/backoffice/admin/funnel").status_code == 403

@@ -8,14 +8,15 @@ thread, never on the event loop.
 
 The routes, by audience: login_pages.py (signing in and out), structure_pages.py (a
 structure's staff), admin_pages.py and organisation_pages.py (the Métropole's admins: funding,
-partners, persons, audit; the prescripteur organisations and their codes); what they share:
-pages.py.
+partners, persons, audit; the prescripteur organisations and their codes), funnel_pages.py
+(the programme's funnel); what they share: pages.py.
 """
 from __future__ import annotations
 
 from sanic import Blueprint
 
 from bot.web.backoffice.admin_pages import add_admin_routes
+from bot.web.backoffice.funnel_pages import add_funnel_routes
 from bot.web.backoffice.login_pages import add_login_routes
 from bot.web.backoffice.organisation_pages import add_organisation_routes
 from bot.web.backoffice.pages import PREFIX
@@ -28,4 +29,5 @@ def backoffice_blueprint() -> Blueprint:
     add_structure_routes(bp)
     add_admin_routes(bp)
     add_organisation_routes(bp)
+    add_funnel_routes(bp)
     return bp
