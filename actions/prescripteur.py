@@ -30,11 +30,11 @@ from bot.text import normalize
 log = logging.getLogger(__name__)
 
 # What a new person starts without: the previous person's answers, result and booking state.
-PERSON_SLOTS = [*DIAGNOSTIC_SLOTS, "person", "diagnostic_retries", "diagnostic_remaining",
-                "diagnostic_level", "diagnostic_services", "diagnosis", "where",
-                "where_question", "offered_places", "place_pick", "offered_slots", "slot_pick",
-                "first_name", "booking_retries", "booking_prompted", "moving_booking",
-                "booking_outcome"]
+PERSON_SLOTS = [*DIAGNOSTIC_SLOTS, "person", "person_mobile", "diagnostic_retries",
+                "diagnostic_remaining", "diagnostic_level", "diagnostic_services", "diagnosis",
+                "where", "where_question", "offered_places", "place_pick", "offered_slots",
+                "slot_pick", "first_name", "booking_retries", "booking_prompted",
+                "moving_booking", "booking_outcome"]
 # "SANS SMS": the person has no mobile (or not one we can text).
 WITHOUT_SMS = {"sans sms", "sans", "pas de sms", "sans portable", "pas de portable",
                "pas de mobile", "sans mobile", "sans telephone", "pas de telephone",

@@ -8,6 +8,8 @@
 - REST turn latency (p50, p95) and throughput at 1, 10 and 50 concurrent conversations, closed
   loop, for our assistant (a whole diagnostic per conversation; then the same at a
   prescripteur's counter: code, first name, consent, mobile, diagnostic) and for the baseline.
+- Reading where a person lives (bot.geo.locate): first read of the national list, then p50/p95
+  per answer.
 - Peak resident memory of each process (action server, Rasa, web app; baseline Rasa).
 
 Only loopback addresses are used; every loop is bounded in count.
@@ -257,6 +259,31 @@ async def load(url: str, turns: list[str], concurrency: int, rounds: int, tag: s
     }
 
 
+LOCATE_TEXTS = ("aubervillier", "j'habite à ivry", "93200", "paris 13e", "evry", "bonjour",
+                "je suis à Lyon", "toulous", "ivry " * 2500)
+
+
+def bench_locate(rounds: int = 50) -> dict:
+    """Reading where a person lives (bot.geo.locate), once its lists are read: per answer."""
+    from bot.geo import locate
+    from bot.geo.france import preload
+
+    started = time.perf_counter()
+    preload()
+    first = time.perf_counter() - started
+    latencies = []
+    for _ in range(rounds):
+        for text in LOCATE_TEXTS:
+            started = time.perf_counter()
+            locate(text)
+            latencies.append(time.perf_counter() - started)
+    latencies.sort()
+    return {"answers": len(latencies), "first_read_ms": round(first * 1000, 1),
+            "p50_ms": round(statistics.median(latencies) * 1000, 2),
+            "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))] * 1000, 2),
+            "max_ms": round(latencies[-1] * 1000, 2)}
+
+
 def new_code(env: dict) -> str:
     """An organisation's code in the bench's database, made as the Métropole makes it."""
     done = subprocess.run([str(VENV_BIN / "npt"), "organisations", "create", "Bench La Poste",
@@ -297,6 +324,8 @@ def main() -> int:
         print("Place search over 20,000 places...", flush=True)
         from scripts.bench_search import bench_search
         report["place_search"] = bench_search(20000, 200)
+        print("Reading where a person lives (bot.geo.locate)...", flush=True)
+        report["locate"] = bench_locate()
 
         print("Training our model from scratch (timed)...", flush=True)
         ours = work / "ours"
@@ -395,6 +424,10 @@ def print_table(report: dict) -> None:
     search = report["place_search"]
     print(f"\nPlace search, {search['places']} places, {search['queries']} queries: "
           f"p50 {search['p50_ms']} ms, p95 {search['p95_ms']} ms, max {search['max_ms']} ms")
+    where = report["locate"]
+    print(f"Reading a place name, {where['answers']} answers: p50 {where['p50_ms']} ms, "
+          f"p95 {where['p95_ms']} ms, max {where['max_ms']} ms (lists first read in "
+          f"{where['first_read_ms']} ms)")
     sms = report["sms_path"]
     print(f"\nSMS, diagnostic and booking: {sms['messages_sent']} SMS sent for "
           f"{sms['messages_received']} received, {sms['segments']} segments, "

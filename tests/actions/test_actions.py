@@ -234,7 +234,10 @@ AUTONOME = {"equipement": 3, "connexion": 1, "usage": 1, **{q: 1 for q in SKILLS
 
 def test_the_form_asks_consent_then_the_ten_questions_of_the_grid():
     assert GRID.question_ids == QUESTIONS
-    assert DOMAIN["forms"][FORM]["required_slots"] == ["consent", *QUESTIONS]
+    # (At a prescripteur's counter, the prescripteur's first name comes first and the person's
+    # mobile after the consent: actions/diagnostic_form.next_slot.)
+    assert DOMAIN["forms"][FORM]["required_slots"] == [
+        "prescripteur_first_name", "consent", "person_mobile", *QUESTIONS]
     names = sorted(a().name() for a in ASK_ACTIONS)
     assert names == sorted(f"action_ask_{slot}" for slot in ["consent", *QUESTIONS])
     assert set(names) <= set(DOMAIN["actions"])

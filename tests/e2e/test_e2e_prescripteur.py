@@ -14,11 +14,12 @@ from bot.funding import mark_absent
 from bot.funding.actors import Actor
 from bot.notifications.sender import send_due as send_due_at
 from bot.pseudonyms import channel_identity, person_key
-from scripts.sms_driver import SmsDriver, new_phone
+from scripts.sms_driver import SmsDriver
 from tests.support.conversation import buttons, say, texts
 from tests.support.databases import rows
 from tests.support.fake_telegram import callback_update, message_update
-from tests.support.prescripteurs import THIRD_PERSON_PATH, new_organisation, revoke, send_due
+from tests.support.prescripteurs import (THIRD_PERSON_PATH, new_mobile, new_organisation, revoke,
+                                         send_due)
 from tests.support.telegram import button_data, new_chat, send
 
 pytestmark = pytest.mark.e2e
@@ -60,7 +61,7 @@ def book_at_the_counter(assistant, chat: int, code: str, phone: str, prescripteu
 
 def test_a_prescripteur_books_for_a_person_on_telegram_and_the_person_confirms_by_sms(assistant):
     organisation_id, organisation, code = new_organisation(assistant)
-    chat, phone = new_chat(), new_phone()
+    chat, phone = new_chat(), new_mobile()
     # The deep link t.me/<bot>?start=<code>.
     book_at_the_counter(assistant, chat, code, phone, "Karim", "Fatou")
 
@@ -122,7 +123,7 @@ def test_a_prescripteur_books_for_a_person_on_telegram_and_the_person_confirms_b
 
 def test_the_person_cancels_by_sms_as_if_they_had_booked_themselves(assistant):
     _, _, code = new_organisation(assistant, kind="Mission locale", commune="Saint-Denis")
-    chat, phone = new_chat(), new_phone()
+    chat, phone = new_chat(), new_mobile()
     # The code typed as a message this time.
     book_at_the_counter(assistant, chat, code, phone, "Inès", "Mamadou", opened_with="code {code}")
     send_due(assistant)
@@ -209,7 +210,7 @@ def test_the_funnel_counts_a_conversation_once_and_each_person_at_a_counter(assi
 
 def test_a_prescripteur_cancels_a_booking_of_their_organisation_and_the_person_is_told(assistant):
     _, organisation, code = new_organisation(assistant, kind="CCAS", commune="Saint-Denis")
-    sender, phone = f"e2e-{uuid.uuid4()}", new_phone()
+    sender, phone = f"e2e-{uuid.uuid4()}", new_mobile()
     assert "Quel est votre prénom ?" in texts(say(assistant, sender, code))
     say(assistant, sender, "Sonia")
     answer, expected = THIRD_PERSON_PATH[0]

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from scripts.sms_driver import SmsDriver, new_phone
+from scripts.sms_driver import SmsDriver
 from tests.support.databases import rows
-from tests.support.prescripteurs import THIRD_PERSON_PATH, new_organisation, send_due
+from tests.support.prescripteurs import THIRD_PERSON_PATH, new_mobile, new_organisation, send_due
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +22,7 @@ def type_and_wait(page, text: str, expected: str) -> None:
 def test_a_prescripteur_opens_the_mode_with_a_link_and_sees_the_confirmation_arrive(assistant, page):
     organisation_id, organisation, code = new_organisation(assistant, kind="Mairie",
                                                            commune="Saint-Denis")
-    phone = new_phone()
+    phone = new_mobile()
     page.goto(f"{assistant.web_url}#code={code}")
     expect(page.locator(".msg.bot", has_text="Quel est votre prénom ?")).to_be_visible(timeout=30_000)
     expect(page.locator(".msg.bot", has_text=organisation)).to_have_count(1)

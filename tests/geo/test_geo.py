@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import math
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -438,24 +437,10 @@ def test_odd_input_is_unknown_and_never_raises(text):
     assert render(location)  # and it can be answered
 
 
-def test_a_very_long_message_is_read_quickly_and_still_understood():
-    from bot.geo import france
-
-    france.preload()  # read once per process (see test_the_national_list_is_read_once_quickly)
-    start = time.perf_counter()
+def test_a_very_long_message_is_still_understood():
+    # (Its cost is bounded by reading only the start of a message: bot.text.normalize.)
     assert locate("ivry " * 2500).code_insee == "94041"
-    locate("abcdefghij " * 1000)
-    assert time.perf_counter() - start < 1.0
-
-
-def test_an_ordinary_answer_is_fast():
-    locate("montreuil")  # indexes built
-    locate("Lille")
-    start = time.perf_counter()
-    for text in ("aubervillier", "j'habite à ivry", "93200", "paris 13e", "evry", "bonjour",
-                 "je suis à Lyon", "toulous"):
-        locate(text)
-    assert (time.perf_counter() - start) / 8 < 0.05
+    assert locate("abcdefghij " * 1000).kind == UNKNOWN
 
 
 # --- Every place ------------------------------------------------------------------------------
@@ -648,21 +633,24 @@ def test_an_answer_outside_after_a_question_is_still_outside():
     assert locate("59000", locate("paris")).kind == OUTSIDE
 
 
-def test_the_national_list_is_read_once_quickly():
+def test_the_national_list_is_read_once():
     from bot.geo import france
     from bot.geo.communes import _others_by_postcode, other_communes
 
-    for cached in (other_communes, _others_by_postcode, france._indexes,
-                   france._fuzzy_choices):
-        cached.cache_clear()
-    start = time.perf_counter()
+    cached = (other_communes, _others_by_postcode, france._indexes, france._fuzzy_choices)
+    for function in cached:
+        function.cache_clear()
     france.preload()
     assert locate("Lille").department == "59"
-    assert time.perf_counter() - start < 3.0  # about 0.3 s on a developer's machine
-    start = time.perf_counter()
-    for text in ("Lille", "je suis à Lyon", "59000", "toulous"):
+    texts = ("Lille", "je suis à Lyon", "59000", "toulous")
+    for text in texts:
         assert locate(text).kind == OUTSIDE
-    assert time.perf_counter() - start < 0.2  # once read, never again
+    read = [function.cache_info().misses for function in cached]
+    assert all(read), "the list and its indexes were read"
+    for text in texts:
+        assert locate(text).kind == OUTSIDE
+    # Once read, never again (how long it takes is measured by make bench, not asserted here).
+    assert [function.cache_info().misses for function in cached] == read
 
 
 # --- Answers to the question that follows an ambiguous location -----------------------------

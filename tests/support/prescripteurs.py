@@ -29,6 +29,12 @@ THIRD_PERSON_PATH = [
 ]
 
 
+def new_mobile() -> str:
+    """A metropolitan French mobile nobody else in the tests has (06 12 ..: never an overseas
+    range such as 06 90, which `phonenumbers` does not take for a mobile of France)."""
+    return "+33612" + str(uuid.uuid4().int)[:6]
+
+
 def send_due(assistant):
     """What the scheduler does every minute: send the notifications due."""
     from bot.notifications.sender import send_due as send

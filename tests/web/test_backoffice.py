@@ -727,7 +727,7 @@ def test_admins_create_an_organisation_see_its_code_once_and_revoke_it(site, mon
     # The year's activity: the new organisation, no referral yet, no rate to show.
     activity = listing[listing.index('id="activity"'):]
     assert re.search(r'CCAS de Bobigny</th>\s*<td data-label="Orientations">0</td>', activity)
-    assert 'role="img"' in listing and "aucune orientation" in listing
+    assert 'role="img"' in listing and "Orientations des prescripteurs en" in listing
     code_id = re.search(r'/organisations/codes/(\d+)/revoke', listing).group(1)
     revoked = admin.post(f"{page}/codes/{code_id}/revoke", data={"csrf_token": token},
                          allow_redirects=False)
