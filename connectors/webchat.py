@@ -63,6 +63,16 @@ def issued(session_id: Any) -> bool:
     return hmac.compare_digest(mac, _mac(random_part))
 
 
+def address_of(environ: Dict) -> str:
+    """Where a Socket.IO connection comes from (what wrong organisation codes count against).
+    The Sanic driver of engine.io always writes 127.0.0.1 as REMOTE_ADDR: the peer is read from
+    the Sanic request it keeps, and X-Forwarded-For only with NPT_TRUST_PROXY=1."""
+    request = environ.get("sanic.request")
+    peer = getattr(request, "ip", None) or environ.get("REMOTE_ADDR")
+    forwarded = request.headers.getall("x-forwarded-for", []) if request is not None else []
+    return source_of(client_address(peer, forwarded))
+
+
 def location_payload(text: str) -> Optional[str]:
     """`/inform_location{"latitude": .., "longitude": ..}` rebuilt from its two numbers, or None."""
     if not text.startswith(LOCATION + "{"):
@@ -140,9 +150,7 @@ class WebChatInput(SocketIOInput):
 
         @sio.on("connect", namespace=self.namespace)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
-            forwarded = environ.get("HTTP_X_FORWARDED_FOR")
-            self.addresses[sid] = source_of(client_address(
-                environ.get("REMOTE_ADDR"), [forwarded] if forwarded else []))
+            self.addresses[sid] = address_of(environ)
             return True
 
         @sio.on("disconnect", namespace=self.namespace)

@@ -49,9 +49,9 @@ class Funnel:
 
 @dataclass(frozen=True)
 class Choices:
-    """What the filters offer: the channels, communes and organisations seen in the year."""
+    """What the filters offer besides the channels (CHANNEL_LABELS): the communes of the places
+    booked in the year, and every organisation."""
 
-    channels: list[tuple[str, str]]
     communes: list[tuple[str, str]]
     organisations: list[tuple[int, str]]
 
@@ -115,12 +115,6 @@ def funnel(year: int, channel: str | None = None, commune: str | None = None,
 def choices(year: int, url: str | None = None) -> Choices:
     start, end = _bounds(year)
     with session_scope(url) as session:
-        channels = {c for (c,) in session.execute(
-            select(ConversationStart.channel).where(ConversationStart.month.like(f"{year}-%"))
-            .distinct())}
-        channels |= {c for (c,) in session.execute(
-            select(StoredDiagnostic.channel).where(StoredDiagnostic.created_at >= start,
-                                                   StoredDiagnostic.created_at < end).distinct())}
         communes = session.execute(
             select(Place.code_insee, Place.commune).join(Referral, Referral.place_pk == Place.pk)
             .where(Referral.created_at >= start, Referral.created_at < end,
@@ -128,6 +122,5 @@ def choices(year: int, url: str | None = None) -> Choices:
         organisations = session.execute(
             select(Organisation.id, Organisation.name).order_by(Organisation.name)).all()
     return Choices(
-        channels=sorted(((c, CHANNEL_LABELS.get(c, c)) for c in channels), key=lambda c: c[1]),
         communes=sorted({(code, name) for code, name in communes}, key=lambda c: c[1]),
         organisations=[(i, n) for i, n in organisations])
