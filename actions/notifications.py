@@ -1,7 +1,8 @@
-"""The messages the assistant sends on its own, said in the person's conversation: the scheduler
-pushes a notifier's external intent (bot/notifications/sender.py) and its action here says the
-text on the person's channel, like any reply. One action per notifier of
-bot/notifications/registry.py, all alike."""
+"""The messages the assistant sends on its own, said in the conversation they are for: the
+scheduler pushes a notifier's external intent (bot/notifications/sender.py) and its action here
+says the text on that channel, like any reply. One action per notifier of
+bot/notifications/registry.py: `_Notice` for those told to the person of a booking,
+`_PrescripteurNotice` for those told to the prescripteur who made it."""
 from __future__ import annotations
 
 import logging
