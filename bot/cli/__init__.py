@@ -7,11 +7,11 @@ from __future__ import annotations
 import argparse
 
 from bot.cli import (accounts, bookings, db, diagnostic, funding, grid, inbound, organisations,
-                     partners, places, privacy, reminders, results, telegram)
+                     partners, places, privacy, reminders, results, telegram, webinars)
 
 # The order of `npt --help`.
 GROUPS = (db, grid, diagnostic, results, places, partners, bookings, reminders, inbound, telegram,
-          privacy, funding, accounts, organisations)
+          privacy, funding, accounts, organisations, webinars)
 
 
 def build_parser() -> argparse.ArgumentParser:

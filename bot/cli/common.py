@@ -3,7 +3,10 @@ the database guard, who runs the command, and the parsing of a day and of a plac
 from __future__ import annotations
 
 import getpass
+import os
 import sys
+import tempfile
+from pathlib import Path
 from datetime import date
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -62,3 +65,44 @@ def place_pk_of(ref: str | None, url: str | None) -> int | None:
             raise PlaceNotFound(f"no place {ref!r} (give SOURCE:ID, for example "
                                 f"france-services-2024-08-01:435, or the place's number)")
         return place.pk
+
+
+def write_stdout(data: bytes) -> None:
+    """Bytes to standard output (a file, or a pipe)."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (some test harnesses)
+        sys.stdout.write(data.decode("utf-8"))
+    else:
+        buffer.write(data)
+        buffer.flush()
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write the whole file or nothing: a temporary file beside it, then renamed."""
+    directory = path.parent if str(path.parent) else Path(".")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def write_output(output: str | None, data: bytes) -> int | None:
+    """`data` to the file `output` (whole or not at all), or to standard output when it is None
+    or "-"; the exit code when it could not be written, else None."""
+    if output in (None, "-"):
+        write_stdout(data)
+        return None
+    try:
+        write_file(Path(output), data)
+    except OSError as error:
+        return fail(f"cannot write {output}: {error.strerror or error}")
+    return None

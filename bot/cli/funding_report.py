@@ -7,12 +7,9 @@ Errors are one line on stderr and exit 2.
 """
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-from pathlib import Path
 
-from bot.cli.common import database_errors, fail
+from bot.cli.common import database_errors, fail, write_output
 from bot.funding.export import report_csv, report_xlsx
 from bot.funding.report import (GROUPINGS, FundingReport, format_eur, format_int, format_percent,
                                 funding_report, printable)
@@ -60,49 +57,18 @@ def _funding_report(args) -> int:
         data = report_csv(report)
     else:
         data = report_xlsx(report)
-    if to_stdout:
-        if args.format == "table":
-            sys.stdout.write(data.decode("utf-8"))
-            sys.stdout.flush()
-        else:
-            _write_stdout(data)
+    if to_stdout and args.format == "table":
+        sys.stdout.write(data.decode("utf-8"))
+        sys.stdout.flush()
         return 0
-    try:
-        _write_file(Path(args.output), data)
-    except OSError as error:
-        return fail(f"cannot write {args.output}: {error.strerror or error}")
+    failed = write_output(args.output, data)
+    if failed is not None or to_stdout:
+        return failed or 0
     rows = len(report.rows)
     print(f"{args.output}: funding report {report.year} by {report.by}, "
           f"{rows} row{'s' if rows != 1 else ''}, {report.totals.persons_funded} persons funded",
           file=sys.stderr)
     return 0
-
-
-def _write_stdout(data: bytes) -> None:
-    sys.stdout.flush()
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is None:  # a text-only stream (some test harnesses)
-        sys.stdout.write(data.decode("utf-8"))
-    else:
-        buffer.write(data)
-        buffer.flush()
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    """Write the whole file or nothing: a temporary file beside it, then renamed."""
-    directory = path.parent if str(path.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
 
 
 def report_table(report: FundingReport) -> str:

@@ -519,3 +519,46 @@ class ConversationStart(Base):
     channel = Column(String(32), nullable=False)
     organisation_id = Column(Integer, ForeignKey("organisations.id"), nullable=True)
     conversation_hash = Column(String(64), nullable=False)
+
+
+class WebinarSession(Base):
+    """A webinar of the Métropole for commune staff and elected officials."""
+
+    __tablename__ = "webinar_sessions"
+
+    id = Column(Integer, primary_key=True)
+    title = Column(String(200), nullable=False)
+    start_at = Column(DateTime, nullable=False, index=True)  # naive UTC
+    minutes = Column(Integer, nullable=False)
+    capacity = Column(Integer, nullable=False)
+    link = Column(String(500), nullable=False)  # the visio link
+    audience = Column(String(200), nullable=True)
+    description = Column(Text, nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    created_by = Column(String(160), nullable=False)
+    # Written first by every registration: the row the seats are counted under.
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class WebinarRegistration(Base):
+    """One person's place in a webinar: registered, waiting (the waiting list, first come first
+    served), or cancelled. One row per email and session."""
+
+    __tablename__ = "webinar_registrations"
+    __table_args__ = (
+        UniqueConstraint("session_id", "email_key", name="uq_webinar_registrations_session_email"),
+        Index("ix_webinar_registrations_session_id_status", "session_id", "status"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    session_id = Column(Integer, ForeignKey("webinar_sessions.id"), nullable=False)
+    name = Column(String(120), nullable=False)
+    email = Column(String(254), nullable=False)
+    email_key = Column(String(254), nullable=False)  # the address as compared (lower case)
+    commune_insee = Column(String(5), nullable=False)
+    role = Column(String(16), nullable=False)  # "agent" | "elu" | "autre"
+    channel = Column(String(32), nullable=False)
+    sender_id = Column(String(255), nullable=True)  # the conversation, for reminders and offers
+    status = Column(String(16), nullable=False)  # "registered" | "waiting" | "cancelled"
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)

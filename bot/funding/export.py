@@ -9,27 +9,17 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from datetime import date, timedelta, timezone
 from decimal import Decimal
 
 from bot.funding.report import (ASSISTANT_LABEL, FundingReport, format_eur_plain, paris_day,
                                 paris_time, percent_of_cap)
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-# Characters XML 1.0 (so XLSX) cannot hold.
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+from bot.spreadsheets import guard_text, xlsx_text
 
 EUR_FORMAT = '#,##0.00\\ "€"'
 PERCENT_FORMAT = "0.00%"
 DATE_FORMAT = "dd/mm/yyyy"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
-
-
-def guard_text(value: str | None) -> str:
-    """A text cell that no spreadsheet takes for a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _headers(report: FundingReport) -> list[str]:
@@ -83,7 +73,7 @@ def report_csv(report: FundingReport) -> bytes:
 
 
 def _text(value: str | None) -> str:
-    return guard_text(_ILLEGAL_XML.sub("", "" if value is None else str(value)))
+    return xlsx_text(value)
 
 
 def _set_text(cell, value: str | None) -> None:

@@ -28,7 +28,7 @@ from bot.config import secret_key
 from bot.db.models import CodeFailure, Organisation, OrganisationCode
 from bot.db.session import session_scope
 from bot.geo.communes import place as place_by_insee
-from bot.geo.locate import locate
+from bot.geo.member import member_commune
 from bot.text import normalize
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -137,17 +137,13 @@ def _hash(kind: str, value: str) -> str:
 def _commune(text: str):
     """The member commune an operator named (name, postcode or INSEE code), or the error."""
     value = (text or "").strip()
-    found = place_by_insee(value) if re.fullmatch(r"\d[\dAB]\d{3}", value) else None
-    if found is None:
-        location = locate(value)
-        # "Paris" alone asks which arrondissement of a person; an organisation serves Paris.
-        found = location.place if location.found else location.fallback
+    found = member_commune(value)
     if found is None:
         raise OrganisationError(f"{value!r} is not a commune of the Métropole du Grand Paris "
                                 "(give its name, postcode or INSEE code)",
                                 "Cette commune n'est pas une commune de la Métropole du Grand "
                                 "Paris (nom, code postal ou code INSEE).")
-    return place_by_insee(found.commune_insee) or found
+    return found
 
 
 def _view(session, row: Organisation) -> OrganisationView:

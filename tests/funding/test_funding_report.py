@@ -20,7 +20,8 @@ from bot.db.models import FundingAdjustment, FundingEntry, FundingYear, Place, R
 from bot.db.session import session_scope
 from bot.chart_scale import MONTHS_FR
 from bot.funding.chart import funding_chart_svg
-from bot.funding.export import guard_text, report_csv, report_xlsx
+from bot.funding.export import report_csv, report_xlsx
+from bot.spreadsheets import guard_text
 from bot.funding.report import (ASSISTANT_LABEL, NBSP, PARIS_EPT_LABEL, format_eur, format_int,
                                 funded_over_time, funding_report, locate_structure)
 from bot.cli.funding_report import add_report_commands, report_table
