@@ -95,6 +95,20 @@ def say_booking(dispatcher: CollectingDispatcher, booking: Booking, key: str = "
                                                     reference=booking.reference))
 
 
+def say_booking_for_person(dispatcher: CollectingDispatcher, booking: Booking,
+                           by_sms: bool) -> None:
+    """What the prescripteur reads once the person's booking is made."""
+    dispatcher.utter_message(text=messages.text(
+        "prescripteur_booked", first_name=booking.first_name, when=say_slot(booking.start),
+        name=booking.place_name, address=booking.address, reference=booking.reference))
+    if by_sms:
+        dispatcher.utter_message(text=messages.text("prescripteur_booked_sms"))
+    else:
+        dispatcher.utter_message(text=messages.text(
+            "prescripteur_booked_paper", items=", ".join(booking.what_to_bring)))
+    dispatcher.utter_message(text=messages.text("prescripteur_next"))
+
+
 async def offer_slots(dispatcher: CollectingDispatcher, place: dict,
                       wish: Preference | None = None, offered: list[dict] | None = None) -> list[dict]:
     """Find and announce free slots at `place`; [] when there is none at all.
@@ -304,13 +318,30 @@ class ValidateBookingForm(FormValidationAction):
 
     async def finish(self, dispatcher: CollectingDispatcher, tracker: Tracker, place: dict,
                      chosen: dict, first_name: str | None) -> List[EventType]:
-        """Book (or move) the chosen slot; a slot taken meanwhile offers fresh ones."""
+        """Book (or move) the chosen slot; a slot taken meanwhile offers fresh ones.
+
+        At a prescripteur's counter (slot `person`), the booking, its reminder and its referral
+        are the person's (their own SMS identity), attributed to the organisation and the
+        prescripteur; the person gets their SMS at once (bot/booking/bookings.py)."""
         start = datetime.fromisoformat(chosen["start"])
         moving = tracker.get_slot("moving_booking")
         person = tracker.get_slot("person")
-        if isinstance(person, dict) and person.get("key") and not moving:
-            return await self.finish_for_person(dispatcher, tracker, place, chosen, first_name,
-                                                person)
+        for_person = isinstance(person, dict) and bool(person.get("key")) and not moving
+        # What ends the booking of a person at the counter: the next "bonjour" is a new person.
+        done = person_done() if for_person else []
+        who = {"person_key": person_key_of(tracker), "sender_id": tracker.sender_id,
+               "channel": channel_of(tracker)}
+        if for_person:
+            session = await prescripteur_of(tracker)
+            if session is None:
+                dispatcher.utter_message(text=messages.text("prescripteur_mode_over"))
+                return new_person() + [SlotSet("prescripteur_first_name", None)] + self.ended()
+            who = {"person_key": person["key"], "sender_id": person.get("sender_id") or "",
+                   "channel": person.get("channel") or channel_of(tracker),
+                   "oriented_by": "prescripteur", "oriented_by_organisation": session.organisation,
+                   "organisation_id": session.organisation_id,
+                   "prescripteur_first_name": session.first_name,
+                   "prescripteur_session_id": session.id}
         try:
             if moving:
                 booking = await off_loop(move, int(moving), person_key=person_key_of(tracker),
@@ -319,20 +350,22 @@ class ValidateBookingForm(FormValidationAction):
             else:
                 diagnosis = diagnosis_of(tracker)
                 booking = await off_loop(
-                    book, person_key=person_key_of(tracker), sender_id=tracker.sender_id,
-                    channel=channel_of(tracker), place_pk=int(place["pk"]), start=start,
+                    book, **who, place_pk=int(place["pk"]), start=start,
                     first_name=first_name or "", agenda_id=chosen.get("agenda_id"),
                     diagnosis={"level": diagnosis.get("level"),
                                "services": diagnosis.get("services") or [],
                                "grid_version": diagnosis.get("grid_version"),
                                "diagnostic_id": diagnosis.get("id")})
-                say_booking(dispatcher, booking)
+                if for_person:
+                    say_booking_for_person(dispatcher, booking, bool(person.get("sender_id")))
+                else:
+                    say_booking(dispatcher, booking)
         except AlreadyBooked as error:
             existing = error.booking
             dispatcher.utter_message(text=messages.text(
                 "already_booked", name=existing.place_name, when=say_slot(existing.start),
                 reference=existing.reference))
-            return self.ended(BOOKED)
+            return done + self.ended(BOOKED)
         except BookingNotFound:
             # Moving a booking cancelled or begun meanwhile: nothing to move any more.
             dispatcher.utter_message(text=messages.text("move_gone"))
@@ -349,60 +382,7 @@ class ValidateBookingForm(FormValidationAction):
             log.exception("booking failed")
             dispatcher.utter_message(text=messages.text("booking_failed"))
             return self.ended()
-        return [SlotSet("moving_booking", None)] + self.ended(BOOKED)
-
-    async def finish_for_person(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                place: dict, chosen: dict, first_name: str | None,
-                                person: dict) -> List[EventType]:
-        """A prescripteur books for the person at the counter: the booking, its reminder and its
-        referral are the person's (their own SMS identity), attributed to the organisation and
-        the prescripteur; the person gets their SMS at once (bot/booking/bookings.py)."""
-        session = await prescripteur_of(tracker)
-        if session is None:
-            dispatcher.utter_message(text=messages.text("prescripteur_mode_over"))
-            return new_person() + [SlotSet("prescripteur_first_name", None)] + self.ended()
-        diagnosis = diagnosis_of(tracker)
-        try:
-            booking = await off_loop(
-                book, person_key=person["key"], sender_id=person.get("sender_id") or "",
-                channel=person.get("channel") or channel_of(tracker), place_pk=int(place["pk"]),
-                start=datetime.fromisoformat(chosen["start"]), first_name=first_name or "",
-                agenda_id=chosen.get("agenda_id"), oriented_by="prescripteur",
-                oriented_by_organisation=session.organisation,
-                organisation_id=session.organisation_id,
-                prescripteur_first_name=session.first_name, prescripteur_session_id=session.id,
-                diagnosis={"level": diagnosis.get("level"),
-                           "services": diagnosis.get("services") or [],
-                           "grid_version": diagnosis.get("grid_version"),
-                           "diagnostic_id": diagnosis.get("id")})
-        except AlreadyBooked as error:
-            existing = error.booking
-            dispatcher.utter_message(text=messages.text(
-                "already_booked", name=existing.place_name, when=say_slot(existing.start),
-                reference=existing.reference))
-            return person_done() + self.ended(BOOKED)
-        except BookingError:
-            dispatcher.utter_message(text=messages.text("slot_taken"))
-            slots = await offer_slots(dispatcher, place, Preference())
-            if not slots:
-                say_how_to_go(dispatcher, place, "place_no_free_slot")
-                return self.ended(NO_BOOKING)
-            return [SlotSet("offered_slots", slots), SlotSet("booking_prompted", False),
-                    SlotSet("requested_slot", "slot_pick")]
-        except Exception:
-            log.exception("booking for a person failed")
-            dispatcher.utter_message(text=messages.text("booking_failed"))
-            return self.ended()
-        dispatcher.utter_message(text=messages.text(
-            "prescripteur_booked", first_name=booking.first_name, when=say_slot(booking.start),
-            name=booking.place_name, address=booking.address, reference=booking.reference))
-        if person.get("sender_id"):
-            dispatcher.utter_message(text=messages.text("prescripteur_booked_sms"))
-        else:
-            dispatcher.utter_message(text=messages.text(
-                "prescripteur_booked_paper", items=", ".join(booking.what_to_bring)))
-        dispatcher.utter_message(text=messages.text("prescripteur_next"))
-        return person_done() + self.ended(BOOKED)
+        return [SlotSet("moving_booking", None)] + done + self.ended(BOOKED)
 
 
 class AskBookingStep(Action):

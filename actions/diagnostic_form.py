@@ -21,7 +21,8 @@ from bot.diagnostic import Question, exact_option, load_grid, next_question, und
 from bot.people.first_names import read_first_name
 from bot.people.privacy import record_consent
 from bot.prescripteurs.sessions import Session, set_first_name
-from actions.prescripteur import new_person, person_from_mobile, prescripteur_of
+from actions.prescripteur import (PRESCRIPTEUR_STEPS, new_person, person_from_mobile,
+                                  prescripteur_of)
 from actions.interruptions import (COMMANDS, INTERRUPTIONS, MIN_CONFIDENCE,  # noqa: F401
                                    OVERRIDE_CONFIDENCE, OVERRIDING, REPHRASES, count_unclear,
                                    gives_way, is_clear_goodbye, is_filler)
@@ -31,8 +32,6 @@ from bot.text import mostly_latin, normalize
 log = logging.getLogger(__name__)
 
 CONSENT_YES, CONSENT_NO = "1", "2"
-# The questions the form asks only in prescripteur mode.
-PRESCRIPTEUR_STEPS = ("prescripteur_first_name", "person_mobile")
 
 
 def question_for(slot: str) -> Question:

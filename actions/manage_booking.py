@@ -138,7 +138,7 @@ class ValidateManageForm(FormValidationAction):
         if action == KEEP:
             dispatcher.utter_message(text=messages.text("kept"))
             return [SlotSet("manage_action", "keep")] + self.ended()
-        session = await prescripteur_of(tracker) if tracker.get_slot("prescripteur_first_name") else None
+        session = await prescripteur_of(tracker)
         if action == MOVE and session is not None:
             # The new slot is the person's choice: cancel, then book again with them.
             dispatcher.utter_message(text=messages.text("prescripteur_no_move"))

@@ -42,8 +42,24 @@ WITHOUT_SMS = {"sans sms", "sans", "pas de sms", "sans portable", "pas de portab
                "reserver sans sms", "continuer sans sms"}
 
 
+# The questions the diagnostic form asks only in prescripteur mode.
+PRESCRIPTEUR_STEPS = ("prescripteur_first_name", "person_mobile")
+
+
+def may_be_prescripteur(tracker: Tracker) -> bool:
+    """Whether the conversation may be in prescripteur mode, from what only the mode's own
+    actions set (the code just accepted, the prescripteur's first name, a person at the
+    counter): only then is the database asked, so a citizen's turn costs no query."""
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    return bool(intent == "prescripteur_start" or tracker.get_slot("prescripteur_first_name")
+                or tracker.get_slot("person")
+                or tracker.get_slot("requested_slot") in PRESCRIPTEUR_STEPS)
+
+
 async def prescripteur_of(tracker: Tracker) -> Optional[Session]:
     """The conversation's open prescripteur session, or None (a citizen, or the time is over)."""
+    if not may_be_prescripteur(tracker):
+        return None
     try:
         return await off_loop(active_session, tracker.sender_id)
     except Exception:  # the database is down: the conversation goes on as a citizen's
