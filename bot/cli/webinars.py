@@ -6,7 +6,7 @@ import sys
 from bot.cli.common import URL_HELP, cli_user, database_errors, fail, write_output
 from bot.webinars.attendees import attendees, attendees_csv, attendees_xlsx
 from bot.webinars.errors import WebinarError
-from bot.webinars.sessions import create_session, get_session, list_sessions
+from bot.webinars.sessions import create_session, edit_session, get_session, list_sessions
 
 
 @database_errors
@@ -54,6 +54,49 @@ def _attendees(args) -> int:
     return 0
 
 
+@database_errors
+def _edit(args) -> int:
+    fields = {name: getattr(args, name) for name in ("title", "start", "minutes", "capacity",
+                                                     "link")}
+    if all(value is None for value in fields.values()):
+        return fail("nothing to change: give --title, --start, --minutes, --capacity or --link")
+    try:
+        webinar, told = edit_session(args.id, actor=cli_user(), url=args.url, **fields)
+    except WebinarError as error:
+        return fail(str(error))
+    print(f"webinar {webinar.id} changed: {webinar.title}, {webinar.start:%Y-%m-%d %H:%M} "
+          f"(Europe/Paris), {webinar.minutes} min, {webinar.capacity} seats; "
+          f"{told} {'person' if told == 1 else 'people'} will be told")
+    return 0
+
+
+@database_errors
+def _send(args) -> int:
+    from bot.notifications.sender import rasa_is_up
+    from bot.webinars.notices import pending_due
+    from bot.webinars.sender import send_due
+
+    if args.dry_run:
+        due = pending_due(url=args.url)
+        print(f"dry run, nothing sent: {len(due)} notice{'s' if len(due) != 1 else ''} due")
+        for kind, medium, when in due:
+            print(f"  {kind} by {medium} due {when:%Y-%m-%d %H:%M}")
+        return 0
+    if not rasa_is_up(args.rasa):
+        return fail(f"Rasa is not reachable at {args.rasa or 'NPT_RASA_URL'}; nothing was sent "
+                    "(the notices stay due)")
+    report = send_due(url=args.url, rasa=args.rasa)
+    if args.quiet and not (report.sent or report.failed or report.uncertain or report.expired
+                           or report.offered):
+        return 0
+    print(f"webinar offers expired: {report.expired}, seats offered: {report.offered}, "
+          f"notices sent: {report.sent}, failed: {report.failed} (retried later), "
+          f"uncertain: {report.uncertain} (not retried)")
+    for error in report.errors:
+        print(f"  {error}", file=sys.stderr)
+    return 0 if not report.failed else 1
+
+
 def add_commands(sub) -> None:
     group = sub.add_parser("webinars", help="webinar sessions for commune staff, and their "
                                             "attendees").add_subparsers(dest="webinars",
@@ -79,3 +122,22 @@ def add_commands(sub) -> None:
     people.add_argument("--output", help="a file (default: standard output)")
     people.add_argument("--url", help=URL_HELP)
     people.set_defaults(func=_attendees)
+    edit = group.add_parser("edit", help="change a session; a new time or link is told to "
+                                         "every registrant, with the invitation again")
+    edit.add_argument("id", type=int)
+    edit.add_argument("--title")
+    edit.add_argument("--start", help="YYYY-MM-DDTHH:MM, Europe/Paris")
+    edit.add_argument("--minutes")
+    edit.add_argument("--capacity")
+    edit.add_argument("--link")
+    edit.add_argument("--url", help=URL_HELP)
+    edit.set_defaults(func=_edit)
+    send = group.add_parser("send", help="expire offers, offer freed seats, send the due "
+                                         "reminders, offers and invitations (the scheduler "
+                                         "does it every minute)")
+    send.add_argument("--url", help=URL_HELP)
+    send.add_argument("--rasa", help="Rasa server URL (default: NPT_RASA_URL)")
+    send.add_argument("--dry-run", action="store_true", help="list what is due, send nothing")
+    send.add_argument("--quiet", action="store_true",
+                      help="print nothing when nothing happened (the scheduler's log)")
+    send.set_defaults(func=_send)

@@ -538,6 +538,9 @@ class WebinarSession(Base):
     created_by = Column(String(160), nullable=False)
     # Written first by every registration: the row the seats are counted under.
     updated_at = Column(DateTime, nullable=False, default=utcnow)
+    # Raised at each change of time or link: the invitation's SEQUENCE (RFC 5545), so that a
+    # calendar replaces the old event.
+    sequence = Column(Integer, nullable=False, default=0, server_default="0")
 
 
 class WebinarRegistration(Base):
@@ -559,6 +562,37 @@ class WebinarRegistration(Base):
     role = Column(String(16), nullable=False)  # "agent" | "elu" | "autre"
     channel = Column(String(32), nullable=False)
     sender_id = Column(String(255), nullable=True)  # the conversation, for reminders and offers
-    status = Column(String(16), nullable=False)  # "registered" | "waiting" | "cancelled"
+    # "registered" | "waiting" | "offered" (a freed seat is held for them until
+    # offer_expires_at) | "expired" (an offer not taken in time: never offered again) |
+    # "cancelled"
+    status = Column(String(16), nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow)
+    # The secret of the registration's links (the invitation, the cancellation): only the
+    # person who received it can use them.
+    token = Column(String(64), nullable=True, unique=True)
+    offered_at = Column(DateTime, nullable=True)
+    offer_expires_at = Column(DateTime, nullable=True)
+    attended = Column(Boolean, nullable=True)  # marked by the organisers after the session
+
+
+class WebinarNotice(Base):
+    """A message about a registration that the scheduler sends on its own (`npt webinars
+    send`): by chat, in the conversation the person registered from, or by email. Same life as
+    a reminder: pending -> sending -> sent | failed | uncertain, or cancelled / skipped."""
+
+    __tablename__ = "webinar_notices"
+    __table_args__ = (Index("ix_webinar_notices_status_due_at", "status", "due_at"),)
+
+    id = Column(Integer, primary_key=True)
+    registration_id = Column(Integer, ForeignKey("webinar_registrations.id"), nullable=False,
+                             index=True)
+    kind = Column(String(32), nullable=False)  # a key of data/webinars.yml `notices`
+    medium = Column(String(8), nullable=False)  # "chat" | "email"
+    due_at = Column(DateTime, nullable=False)
+    status = Column(String(20), nullable=False, default="pending")
+    attempts = Column(Integer, nullable=False, default=0)
+    last_error = Column(Text, nullable=True)
+    claimed_at = Column(DateTime, nullable=True)
+    sent_at = Column(DateTime, nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)

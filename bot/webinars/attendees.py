@@ -16,10 +16,13 @@ from bot.db.models import WebinarRegistration
 from bot.db.session import session_scope
 from bot.geo.communes import place as place_by_insee
 from bot.spreadsheets import guard_text, xlsx_text
-from bot.webinars.registrations import CANCELLED, REGISTERED, ROLES
+from bot.webinars.registrations import ACTIVE, OFFERED, REGISTERED, ROLES
 
-HEADERS = ["Nom", "E-mail", "Commune", "Code INSEE", "Rôle", "Statut", "Inscrit(e) le", "Canal"]
-STATUS_LABELS = {REGISTERED: "Inscrit(e)", "waiting": "Liste d'attente"}
+HEADERS = ["Nom", "E-mail", "Commune", "Code INSEE", "Rôle", "Statut", "Inscrit(e) le", "Canal",
+           "Présent(e)"]
+STATUS_LABELS = {REGISTERED: "Inscrit(e)", OFFERED: "Place proposée",
+                 "waiting": "Liste d'attente"}
+ATTENDED_LABELS = {True: "Oui", False: "Non", None: ""}
 
 
 @dataclass(frozen=True)
@@ -32,19 +35,24 @@ class Attendee:
     status: str
     registered_at: datetime  # aware, Europe/Paris
     channel: str
+    registration_id: int = 0
+    attended: bool | None = None  # marked by the organisers after the session
 
     def cells(self) -> list[str]:
         return [self.name, self.email, self.commune, self.commune_insee,
                 ROLES.get(self.role, self.role), STATUS_LABELS.get(self.status, self.status),
-                self.registered_at.strftime("%d/%m/%Y %H:%M"), self.channel]
+                self.registered_at.strftime("%d/%m/%Y %H:%M"), self.channel,
+                ATTENDED_LABELS[self.attended]]
 
 
 def attendees(session_id: int, url: str | None = None) -> list[Attendee]:
-    order = case((WebinarRegistration.status == REGISTERED, 0), else_=1)
+    """Those with a seat, then an offered seat, then the waiting list in its order."""
+    order = case((WebinarRegistration.status == REGISTERED, 0),
+                 (WebinarRegistration.status == OFFERED, 1), else_=2)
     with session_scope(url) as session:
         rows = session.execute(select(WebinarRegistration).where(
             WebinarRegistration.session_id == session_id,
-            WebinarRegistration.status != CANCELLED)
+            WebinarRegistration.status.in_(ACTIVE))
             .order_by(order, WebinarRegistration.created_at, WebinarRegistration.id)).scalars().all()
         result = []
         for row in rows:
@@ -53,7 +61,8 @@ def attendees(session_id: int, url: str | None = None) -> list[Attendee]:
                 name=row.name, email=row.email,
                 commune=commune.nom if commune is not None else row.commune_insee,
                 commune_insee=row.commune_insee, role=row.role, status=row.status,
-                registered_at=from_db(row.created_at), channel=row.channel))
+                registered_at=from_db(row.created_at), channel=row.channel,
+                registration_id=row.id, attended=row.attended))
         return result
 
 

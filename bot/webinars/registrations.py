@@ -4,7 +4,6 @@ session's row: on PostgreSQL a row lock, on SQLite the database's write lock, an
 comes after), and a waiting list, first come first served."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -16,12 +15,20 @@ from bot.db.models import WebinarRegistration, WebinarSession
 from bot.db.retry import retrying
 from bot.db.session import session_scope
 from bot.geo.member import member_commune
+from bot.mailer import email_enabled
+from bot.webinars import notices
+from bot.webinars.emails import checked_email
 from bot.webinars.errors import WebinarError
+from bot.webinars.links import new_token
 
 ROLES = {"agent": "Agent de la commune", "elu": "Élu(e)", "autre": "Autre"}
 REGISTERED, WAITING, CANCELLED = "registered", "waiting", "cancelled"
-# A first check of the address; the chat checks it with a well-kept library before this.
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+OFFERED, EXPIRED = "offered", "expired"
+# The statuses that hold a seat: a seat offered to the first person waiting is theirs until
+# the offer's deadline.
+HOLDING = (REGISTERED, OFFERED)
+# The statuses that are a place in the session or in its queue (one per email).
+ACTIVE = (REGISTERED, WAITING, OFFERED)
 
 
 class Outcome(str, Enum):
@@ -36,13 +43,18 @@ class Registration:
     outcome: Outcome
     registration_id: int | None = None
     status: str | None = None  # the row's status: registered or waiting
+    token: str | None = None  # the secret of its links (bot/webinars/links.py)
+
+
+def seats_taken(session, session_id: int) -> int:
+    """Seats held in the session (registered, or offered and not yet expired)."""
+    return session.execute(select(func.count(WebinarRegistration.id)).where(
+        WebinarRegistration.session_id == session_id,
+        WebinarRegistration.status.in_(HOLDING))).scalar() or 0
 
 
 def _email(email: str) -> tuple[str, str]:
-    email = (email or "").strip()
-    if len(email) > 254 or not _EMAIL.match(email):
-        raise WebinarError(f"{email!r} is not an email address",
-                           "Cette adresse e-mail n'est pas valide.")
+    email = checked_email(email)
     return email, email.lower()
 
 
@@ -84,18 +96,17 @@ def register(session_id: int, name: str, email: str, commune: str, role: str, ch
             existing = session.execute(select(WebinarRegistration).where(
                 WebinarRegistration.session_id == session_id,
                 WebinarRegistration.email_key == email_key)).scalar_one_or_none()
-            if existing is not None and existing.status != CANCELLED:
+            if existing is not None and existing.status in ACTIVE:
                 return Registration(Outcome.ALREADY, existing.id, existing.status)
-            taken = session.execute(select(func.count(WebinarRegistration.id)).where(
-                WebinarRegistration.session_id == session_id,
-                WebinarRegistration.status == REGISTERED)).scalar() or 0
+            taken = seats_taken(session, session_id)
             status = REGISTERED if taken < webinar.capacity else WAITING
             if status == WAITING and not waiting_list:
                 return Registration(Outcome.FULL)
             values = dict(name=name, email=email, commune_insee=place.commune_insee, role=role,
                           channel=channel[:32], sender_id=(sender_id or None), status=status,
-                          updated_at=now_db)
-            if existing is not None:  # cancelled before: registered again, at the back
+                          updated_at=now_db, token=new_token(), offered_at=None,
+                          offer_expires_at=None)
+            if existing is not None:  # cancelled (or missed an offer): again, at the back
                 for key, value in values.items():
                     setattr(existing, key, value)
                 existing.created_at = now_db
@@ -105,7 +116,13 @@ def register(session_id: int, name: str, email: str, commune: str, role: str, ch
                                           created_at=now_db, **values)
                 session.add(row)
             session.flush()
-            return Registration(Outcome(status), row.id, status)
+            email_on = email_enabled()
+            if status == REGISTERED:
+                notices.add(session, row, "confirmed", now, email_on)
+                notices.add_reminders(session, row, from_db(webinar.start_at), now, email_on)
+            else:
+                notices.add(session, row, "waiting", now, email_on)
+            return Registration(Outcome(status), row.id, status, row.token)
 
     return retrying(attempt)
 
@@ -113,13 +130,77 @@ def register(session_id: int, name: str, email: str, commune: str, role: str, ch
 def cancel_registration(session_id: int, email: str, now: datetime | None = None,
                         url: str | None = None) -> bool:
     """Cancel the registration (or the waiting) of `email` in the session; True when there was
-    one. (Offering the freed seat to the first person waiting comes with the offers.)"""
+    one. A freed seat is offered to the first person waiting at once."""
     _, email_key = _email(email)
+    with session_scope(url) as session:
+        found = session.execute(select(WebinarRegistration.id).where(
+            WebinarRegistration.session_id == session_id,
+            WebinarRegistration.email_key == email_key)).scalar_one_or_none()
+    return found is not None and cancel_by_id(found, now=now, url=url)
+
+
+def cancel_by_id(registration_id: int, sender_id: str | None = None,
+                 now: datetime | None = None, url: str | None = None) -> bool:
+    """Cancel one registration (of this conversation only, when `sender_id` is given); its
+    pending notices go too, and a freed seat is offered to the first person waiting."""
+    from bot.webinars.offers import offer_free_seats
+
+    now = aware(now, "now") if now is not None else now_paris()
+    with session_scope(url) as session:
+        query = update(WebinarRegistration).where(WebinarRegistration.id == registration_id,
+                                                  WebinarRegistration.status.in_(ACTIVE))
+        if sender_id is not None:
+            query = query.where(WebinarRegistration.sender_id == sender_id)
+        done = (session.execute(query.values(status=CANCELLED, updated_at=to_db(now))
+                                .execution_options(synchronize_session=False)).rowcount or 0) == 1
+        if done:
+            notices.cancel_pending(session, registration_id)
+            session_id = session.get(WebinarRegistration, registration_id).session_id
+    if done:
+        offer_free_seats(now, url=url, session_ids=[session_id])
+    return done
+
+
+@dataclass(frozen=True)
+class MyRegistration:
+    id: int
+    session_id: int
+    title: str
+    start: datetime
+    status: str
+    token: str
+
+
+def registrations_of_conversation(sender_id: str, now: datetime | None = None,
+                                  url: str | None = None) -> list[MyRegistration]:
+    """The registrations (seats, waiting, offers) made from this conversation, for sessions not
+    begun, soonest first."""
     now_db = to_db(aware(now, "now") if now is not None else now_paris())
     with session_scope(url) as session:
-        return (session.execute(update(WebinarRegistration).where(
-            WebinarRegistration.session_id == session_id,
-            WebinarRegistration.email_key == email_key,
-            WebinarRegistration.status != CANCELLED)
-            .values(status=CANCELLED, updated_at=now_db)
-            .execution_options(synchronize_session=False)).rowcount or 0) == 1
+        rows = session.execute(
+            select(WebinarRegistration, WebinarSession)
+            .join(WebinarSession, WebinarSession.id == WebinarRegistration.session_id)
+            .where(WebinarRegistration.sender_id == sender_id,
+                   WebinarRegistration.status.in_(ACTIVE),
+                   WebinarSession.start_at > now_db)
+            .order_by(WebinarSession.start_at, WebinarRegistration.id)).all()
+        return [MyRegistration(r.id, w.id, w.title, from_db(w.start_at), r.status, r.token or "")
+                for r, w in rows]
+
+
+def registration_by_token(token: str, url: str | None = None):
+    """(registration, session) rows' plain values for a link's secret, or None."""
+    token = (token or "").strip()
+    if not token or len(token) > 64:
+        return None
+    with session_scope(url) as session:
+        found = session.execute(
+            select(WebinarRegistration, WebinarSession)
+            .join(WebinarSession, WebinarSession.id == WebinarRegistration.session_id)
+            .where(WebinarRegistration.token == token)).first()
+        if found is None:
+            return None
+        registration, webinar = found
+        session.expunge(registration)
+        session.expunge(webinar)
+        return registration, webinar

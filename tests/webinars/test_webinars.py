@@ -70,10 +70,12 @@ def test_seats_then_the_waiting_list_and_one_registration_per_email(database):
     assert (get_session(webinar.id).registered, get_session(webinar.id).waiting) == (2, 1)
     assert cancel_registration(webinar.id, "Karim@montreuil.fr", now=NOW)
     assert not cancel_registration(webinar.id, "karim@montreuil.fr", now=NOW)  # once
-    # Registered again after cancelling: behind those already there.
-    assert sign_up(webinar.id, "karim@montreuil.fr").outcome is Outcome.REGISTERED
-    assert [a.email for a in attendees(webinar.id)] == ["awa@saint-denis.fr", "karim@montreuil.fr",
-                                                         "ines@bondy.fr"]
+    # The freed seat is held for Inès, the first waiting; Karim, back, waits behind her.
+    assert (get_session(webinar.id).offered, get_session(webinar.id).seats_left) == (1, 0)
+    assert sign_up(webinar.id, "karim@montreuil.fr").outcome is Outcome.WAITING
+    assert [(a.email, a.status) for a in attendees(webinar.id)] == [
+        ("awa@saint-denis.fr", "registered"), ("ines@bondy.fr", "offered"),
+        ("karim@montreuil.fr", "waiting")]
 
 
 @pytest.mark.parametrize("change, said", [
@@ -127,7 +129,7 @@ def test_the_attendee_list_as_csv_and_xlsx_guarded_against_formulas(database, tm
     assert raw.startswith("\ufeff".encode("utf-8"))  # French Excel reads it as UTF-8
     lines = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     assert lines[0] == ["Nom", "E-mail", "Commune", "Code INSEE", "Rôle", "Statut",
-                        "Inscrit(e) le", "Canal"]
+                        "Inscrit(e) le", "Canal", "Présent(e)"]
     assert lines[1][0] == "'=HYPERLINK(\"http://x\")"
     assert lines[1][2:6] == ["Saint-Denis", "93066", "Agent de la commune", "Inscrit(e)"]
     assert lines[2][:6] == ["Karim", "karim@montreuil.fr", "Montreuil", "93048", "Élu(e)",
