@@ -26,6 +26,7 @@ from bot.clock import say_slot
 from bot.prescripteurs.referrals import upcoming_of_organisation
 from bot.prescripteurs.sessions import Session
 from bot.text import normalize
+from bot.webinars.registrations import registrations_of_conversation
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,9 @@ class ValidateManageForm(FormValidationAction):
         if not bookings:
             if session is not None:
                 dispatcher.utter_message(text=messages.text("prescripteur_no_booking"))
+            elif await off_loop(registrations_of_conversation, tracker.sender_id, now()):
+                # "annuler" from someone registered for a webinar, with no appointment.
+                dispatcher.utter_message(text=messages.text("webinar_cancel_hint"))
             else:
                 dispatcher.utter_message(response="utter_no_appointment")
             return self.ended()

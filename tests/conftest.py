@@ -52,14 +52,19 @@ def assistant(tmp_path_factory):
     from tests.support.fake_telegram import FakeTelegram
     from scripts.fake_twilio import FakeTwilio
 
+    from tests.support.smtp import SmtpInbox
+
     twilio = FakeTwilio().start()
     telegram = FakeTelegram().start()
+    # Email goes to a real SMTP server on loopback.
+    smtp = SmtpInbox().start()
     env = {
         "NPT_DATABASE_URL": f"sqlite:///{base / 'npt.db'}",
         "NPT_TRACKER_DATABASE_URL": f"sqlite:///{base / 'tracker.db'}",
         "NPT_SECRET_KEY": "e2e-secret-key",
         **twilio.env(),
         **telegram.env(),
+        **smtp.env(),
     }
     servers = Servers(model, rasa_port=free_port(), actions_port=free_port(), web_port=free_port(),
                       log_dir=base / "log", env=env)
@@ -75,8 +80,10 @@ def assistant(tmp_path_factory):
     servers.secret = env["NPT_SECRET_KEY"].encode()
     servers.twilio = twilio
     servers.telegram = telegram
+    servers.smtp = smtp
     servers.env_used = env
     yield servers
     servers.stop()
     twilio.stop()
     telegram.stop()
+    smtp.stop()

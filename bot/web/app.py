@@ -22,6 +22,7 @@ from sanic.response import HTTPResponse
 
 from bot.web.backoffice.blueprint import backoffice_blueprint
 from bot.web.simulator import simulator_blueprint
+from bot.web.webinar_pages import webinar_blueprint
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 INDEX_FILE = STATIC_DIR / "index.html"
@@ -123,6 +124,8 @@ def create_app(socket_url: str | None = None, name: str | None = None) -> Sanic:
     app.blueprint(backoffice_blueprint())
     # The SMS simulator (/sms-simulator), answering 404 unless NPT_SMS_SIMULATOR=1.
     app.blueprint(simulator_blueprint())
+    # A webinar registrant's invitation and cancellation links (/webinaires/<token>/...).
+    app.blueprint(webinar_blueprint())
 
     @app.get("/<file_path:path>")
     async def static_file(request: Request, file_path: str) -> HTTPResponse:
