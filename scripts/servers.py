@@ -109,6 +109,9 @@ class Servers:
         self.env.setdefault("NPT_RASA_TOKEN",
                             os.environ.get("NPT_RASA_TOKEN") or secrets.token_urlsafe(24))
         self.env["NPT_RASA_URL"] = self.rasa_url
+        if web_port:
+            # The links the assistant sends (a webinar's invitation...) point at the web app.
+            self.env["NPT_WEB_PORT"] = str(web_port)
         self.endpoints = endpoints or self._write_endpoints()
         # Where Rasa and the web app listen: loopback unless the deployment says otherwise
         # (NPT_BIND_ADDRESS, for a reverse proxy on another host); the action server always

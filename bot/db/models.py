@@ -571,6 +571,8 @@ class WebinarRegistration(Base):
     # The secret of the registration's links (the invitation, the cancellation): only the
     # person who received it can use them.
     token = Column(String(64), nullable=True, unique=True)
+    # The pseudonym of the conversation's person: SUPPRIMER and the export find it by this.
+    person_key = Column(String(64), nullable=True, index=True)
     offered_at = Column(DateTime, nullable=True)
     offer_expires_at = Column(DateTime, nullable=True)
     attended = Column(Boolean, nullable=True)  # marked by the organisers after the session

@@ -20,6 +20,7 @@ from bot.db.models import (Booking as BookingRow, FundingEntry, Person, Place, R
 from bot.db.session import session_scope
 from bot.people.identity import PersonRef
 from bot.people.tracker_data import conversation_texts
+from bot.webinars.privacy import export_registrations
 
 PARIS_TZ = "Europe/Paris"
 
@@ -95,6 +96,7 @@ def export_person(ref: PersonRef, url: str | None = None, tracker_url: str | Non
     data["chat_choices"] = [{"chat": c.chat_id, "date": _when(c.updated_at),
                              "choices": [b.get("title") for b in c.buttons if isinstance(b, dict)]}
                             for c in choices_for_key(ref.key, url)]
+    data["webinar_registrations"] = export_registrations(ref.key, url)
     conversations = conversation_texts(ref.conversation_ids, tracker_url)
     data["conversations"] = [{
         "conversation_id": conversation,
@@ -108,4 +110,5 @@ def is_empty(export: dict[str, Any]) -> bool:
     """Nothing is stored about the person."""
     return export.get("person") is None and not any(
         export.get(part) for part in ("diagnostics", "bookings", "referrals", "funding",
-                                      "sms_messages", "chat_choices", "conversations"))
+                                      "sms_messages", "chat_choices", "conversations",
+                                      "webinar_registrations"))

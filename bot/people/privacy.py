@@ -12,6 +12,7 @@ from bot.channels.sms_store import forget_person as forget_sms
 from bot.channels.telegram_store import forget_person as forget_updates
 from bot.db.models import Person, StoredDiagnostic, utcnow
 from bot.db.session import session_scope
+from bot.webinars.privacy import forget_registrations
 
 
 def _person(session, key: str) -> Person:
@@ -61,6 +62,7 @@ class Erasure:
     bookings: int = 0  # bookings whose contact data was blanked
     sms: int = 0  # SMS whose number, texts and errors were blanked
     chat_choices: int = 0  # chat choices deleted
+    webinar_registrations: int = 0  # webinar registrations cancelled and blanked
 
 
 def erase_person(key: str, url: str | None = None) -> Erasure:
@@ -81,6 +83,7 @@ def erase_person(key: str, url: str | None = None) -> Erasure:
     sms = forget_sms(key, url)  # the number, texts and error texts of their SMS
     chats = forget_chats(key, url)  # the choices last offered in each of their chats
     forget_updates(key, url)  # the stored Telegram updates (their JSON names the chat)
+    webinars = forget_registrations(key, url)  # cancelled (the seat passes on) and blanked
     with session_scope(url) as session:
         removed = session.execute(
             delete(StoredDiagnostic).where(StoredDiagnostic.person_key == key)
@@ -94,7 +97,8 @@ def erase_person(key: str, url: str | None = None) -> Erasure:
             else:
                 person.consent_at = None
         return Erasure(diagnostics=removed or 0, person_removed=person_removed,
-                       bookings=bookings, sms=sms, chat_choices=chats)
+                       bookings=bookings, sms=sms, chat_choices=chats,
+                       webinar_registrations=webinars)
 
 
 def count_diagnostics(key: str, url: str | None = None) -> int:

@@ -31,6 +31,7 @@ from bot.config import retention_booking_days, retention_months
 from bot.db.models import Referral, StoredDiagnostic
 from bot.db.session import session_scope
 from bot.people.tracker_data import has_events_table, purge_conversations
+from bot.webinars.privacy import purge_past_registrations
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -143,4 +144,6 @@ def purge(now: datetime | None = None, dry_run: bool = False, url: str | None = 
     report.counts["diagnostic_results"] = _diagnostics(cutoff_db, dry_run, url)
     report.counts["bookings"] = forget_past_contacts(booking_cutoff, dry_run=dry_run, now=now,
                                                      url=url)
+    report.counts["webinar_registrations"] = purge_past_registrations(cutoff, dry_run=dry_run,
+                                                                      url=url)
     return report

@@ -16,6 +16,7 @@ from bot.db.retry import retrying
 from bot.db.session import session_scope
 from bot.geo.member import member_commune
 from bot.mailer import email_enabled
+from bot.pseudonyms import conversation_identity, person_key
 from bot.webinars import notices
 from bot.webinars.emails import checked_email
 from bot.webinars.errors import WebinarError
@@ -105,7 +106,9 @@ def register(session_id: int, name: str, email: str, commune: str, role: str, ch
             values = dict(name=name, email=email, commune_insee=place.commune_insee, role=role,
                           channel=channel[:32], sender_id=(sender_id or None), status=status,
                           updated_at=now_db, token=new_token(), offered_at=None,
-                          offer_expires_at=None)
+                          offer_expires_at=None,
+                          person_key=(person_key(conversation_identity(sender_id))
+                                      if sender_id else None))
             if existing is not None:  # cancelled (or missed an offer): again, at the back
                 for key, value in values.items():
                     setattr(existing, key, value)

@@ -174,3 +174,28 @@ def test_racing_yes_and_cancellations_never_hand_out_one_seat_twice(database):
     taken = [r for r in results[:6] if r.outcome is Taken.TAKEN]
     assert len(taken) == 1 and taken[0].registration_id == waiting[0].registration_id
     assert (get_session(webinar.id).registered, get_session(webinar.id).offered) == (1, 0)
+
+
+def test_supprimer_cancels_and_blanks_the_registrations_and_the_seat_passes_on(database):
+    from bot.people.access import export_person
+    from bot.people.identity import person_ref
+    from bot.people.privacy import erase_person
+
+    webinar = new_session(capacity=1)
+    awa = register(webinar.id, "Awa", "awa@montreuil.fr", "Montreuil", "agent", "telegram",
+                   "tg:4242", now=NOW)
+    ines = sign_up(webinar.id, "ines")
+    key = person_key(conversation_identity("tg:4242"))
+    exported = export_person(person_ref("4242", "telegram"))["webinar_registrations"]
+    assert [(r["email"], r["status"]) for r in exported] == [("awa@montreuil.fr", "registered")]
+    assert erase_person(key).webinar_registrations == 1
+    assert status_of(awa.registration_id, webinar.id) == "cancelled"
+    assert status_of(ines.registration_id, webinar.id) == "offered"
+    from bot.db.models import WebinarRegistration
+    from bot.db.session import session_scope
+    with session_scope() as session:
+        row = session.get(WebinarRegistration, awa.registration_id)
+        assert (row.name, row.sender_id, row.token, row.commune_insee) == (
+            "(effacé)", None, None, "93048")
+        assert "awa" not in row.email
+    assert notices_of_registration(awa.registration_id) == []

@@ -1,4 +1,4 @@
-"""Webinars, second part: the secret of each registration's links, offers of a freed seat
+"""Webinars, second part: the secret of each registration's links, its person's pseudonym, offers of a freed seat
 (offered_at, offer_expires_at), attendance, the invitation's sequence, and the notices the
 scheduler sends (reminders, offers, changes, invitations by email).
 
@@ -20,10 +20,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("sequence", sa.Integer(), nullable=False, server_default="0"))
     with op.batch_alter_table("webinar_registrations") as batch:
         batch.add_column(sa.Column("token", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("person_key", sa.String(64), nullable=True))
         batch.add_column(sa.Column("offered_at", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("offer_expires_at", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("attended", sa.Boolean(), nullable=True))
         batch.create_unique_constraint("uq_webinar_registrations_token", ["token"])
+        batch.create_index("ix_webinar_registrations_person_key", ["person_key"])
     op.create_table(
         "webinar_notices",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -48,8 +50,9 @@ def downgrade() -> None:
     op.drop_index("ix_webinar_notices_registration_id", "webinar_notices")
     op.drop_table("webinar_notices")
     with op.batch_alter_table("webinar_registrations") as batch:
+        batch.drop_index("ix_webinar_registrations_person_key")
         batch.drop_constraint("uq_webinar_registrations_token", type_="unique")
-        for column in ("attended", "offer_expires_at", "offered_at", "token"):
+        for column in ("attended", "offer_expires_at", "offered_at", "person_key", "token"):
             batch.drop_column(column)
     with op.batch_alter_table("webinar_sessions") as batch:
         batch.drop_column("sequence")
