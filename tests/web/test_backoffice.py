@@ -795,3 +795,70 @@ def test_admins_see_the_funnel_with_its_filters_and_staff_do_not(site):
     assert odd.status_code == 200 and "<x>" not in odd.text
     staff = login(site, "agent@paris12.example")
     assert staff.get(site.root + "/backoffice/admin/funnel").status_code == 403
+
+
+# -- webinars (the organisers) --------------------------------------------------------------
+
+def test_admins_organise_webinars_count_by_commune_and_ept_and_mark_attendance(site):
+    from bot.webinars.notices import notices_of_registration
+    from bot.webinars.registrations import register
+    from bot.webinars.sessions import create_session
+
+    admin = login(site, "admin@metropole.example")
+    listing = site.root + "/backoffice/admin/webinars"
+    token = csrf_of(admin, listing)
+    form = {"csrf_token": token, "title": "Présentation aux élus", "start": "2031-03-04T10:00",
+            "minutes": "60", "capacity": "2", "link": "javascript:alert(1)"}
+    refused = admin.post(listing + "/create", data=form)
+    assert refused.status_code == 400 and "https://" in refused.text
+    form["link"] = "https://visio.example.org/elus"
+    created = admin.post(listing + "/create", data=form)
+    assert created.status_code == 200 and "La session est créée" in created.text
+    session_id = int(re.search(r"/admin/webinars/(\d+)/attendees\.csv", created.text).group(1))
+    first = register(session_id, "Awa Diallo", "awa@montreuil.fr", "Montreuil", "agent",
+                     "telegram", "tg:11", url=site.url)
+    register(session_id, "Karim B", "karim@bondy.fr", "Bondy", "elu", "telegram", "tg:12",
+             url=site.url)
+    register(session_id, "Zoé L", "zoe@paris.fr", "Paris 12e", "autre", "telegram", "tg:13",
+             url=site.url)  # full: the waiting list
+    page = admin.get(listing + f"/{session_id}").text
+    by_commune = re.search(r'<table class="stack" id="by-commune">(.*?)</table>', page, re.S).group(1)
+    assert re.search(r"Montreuil</th><td data-label=\"Inscrits\">1</td>", by_commune)
+    by_ept = re.search(r'<table class="stack" id="by-ept">(.*?)</table>', page, re.S).group(1)
+    assert "Est Ensemble" in by_ept and "Paris" in by_ept
+    assert 'role="img"' in page and "2 inscrit(s) sur 2 places" in page
+    exported = admin.get(listing + f"/{session_id}/attendees.csv")
+    lines = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))
+    assert [line[0] for line in lines[1:]] == ["Awa Diallo", "Karim B", "Zoé L"]
+    book = openpyxl.load_workbook(io.BytesIO(admin.get(listing + f"/{session_id}/attendees.xlsx").content))
+    assert [c.value for c in book.active[3]][:2] == ["Awa Diallo", "awa@montreuil.fr"]
+    # A new time: every registrant is told (the notices are queued).
+    changed = admin.post(listing + f"/{session_id}/edit", data={
+        "csrf_token": token, "title": "Présentation aux élus", "start": "2031-03-05T14:00",
+        "minutes": "60", "capacity": "2", "link": "https://visio.example.org/elus"})
+    assert "va être prévenu(e)" in changed.text
+    assert ("changed", "chat", "pending") in [n[:3] for n in notices_of_registration(
+        first.registration_id, url=site.url)]
+    # Attendance: only once the session has begun.
+    assert admin.post(listing + f"/{session_id}/attendance",
+                      data={"csrf_token": token, "present": str(first.registration_id)}
+                      ).status_code == 400
+    past = create_session("Atelier passé", now_paris() - timedelta(hours=1), 60, 5,
+                          "https://visio.example.org/x", actor="t",
+                          now=now_paris() - timedelta(hours=3), url=site.url)
+    came = register(past.id, "Inès M", "ines@pantin.fr", "Pantin", "agent", "telegram", "tg:14",
+                    now=now_paris() - timedelta(hours=2), url=site.url)
+    register(past.id, "Paul R", "paul@pantin.fr", "Pantin", "agent", "telegram", "tg:15",
+             now=now_paris() - timedelta(hours=2), url=site.url)
+    saved = admin.post(listing + f"/{past.id}/attendance",
+                       data={"csrf_token": token, "present": str(came.registration_id)})
+    assert "Les présences sont enregistrées" in saved.text
+    lines = list(csv.reader(io.StringIO(admin.get(listing + f"/{past.id}/attendees.csv")
+                                        .content.decode("utf-8-sig")), delimiter=";"))
+    assert [(line[0], line[-1]) for line in lines[1:]] == [("Inès M", "Oui"), ("Paul R", "Non")]
+    # Staff of a structure see none of it; a POST without the token changes nothing.
+    staff = login(site, "agent@paris12.example")
+    assert staff.get(listing).status_code == 403
+    assert staff.get(listing + f"/{session_id}/attendees.csv").status_code == 403
+    assert admin.post(listing + f"/{session_id}/edit", data={"start": "2031-03-06T10:00"}
+                      ).status_code == 403

@@ -9,7 +9,8 @@ thread, never on the event loop.
 The routes, by audience: login_pages.py (signing in and out), structure_pages.py (a
 structure's staff), admin_pages.py and organisation_pages.py (the Métropole's admins: funding,
 partners, persons, audit; the prescripteur organisations and their codes), funnel_pages.py
-(the programme's funnel); what they share: pages.py.
+(the programme's funnel), webinar_pages.py (the webinars' organisers); what they share:
+pages.py.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from bot.web.backoffice.login_pages import add_login_routes
 from bot.web.backoffice.organisation_pages import add_organisation_routes
 from bot.web.backoffice.pages import PREFIX
 from bot.web.backoffice.structure_pages import add_structure_routes
+from bot.web.backoffice.webinar_pages import add_webinar_routes
 
 
 def backoffice_blueprint() -> Blueprint:
@@ -30,4 +32,5 @@ def backoffice_blueprint() -> Blueprint:
     add_admin_routes(bp)
     add_organisation_routes(bp)
     add_funnel_routes(bp)
+    add_webinar_routes(bp)
     return bp

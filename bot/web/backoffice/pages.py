@@ -45,6 +45,11 @@ MESSAGES = {
     "validated": "Le bilan de l'année est validé. Toute correction apparaîtra comme un ajustement.",
     "logged_out": "Vous êtes déconnecté(e).",
     "code_revoked": "Le code est révoqué : il n'ouvre plus le mode prescripteur.",
+    "webinar_created": "La session est créée. Elle est proposée dans le chat dès maintenant.",
+    "webinar_changed": "La session est modifiée.",
+    "webinar_changed_told": "La session est modifiée. Chaque inscrit(e) va être prévenu(e), "
+                            "avec l'invitation mise à jour.",
+    "attendance_saved": "Les présences sont enregistrées.",
 }
 
 _env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)),
