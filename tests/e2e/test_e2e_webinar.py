@@ -5,44 +5,22 @@ cancels by chat, the seat is offered by SMS at the scheduler's next turn, OUI ta
 silences the reminders; the cancellation link of the email works and asks before cancelling."""
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from datetime import datetime, timedelta, timezone
-from unittest import mock
 
 import pytest
 import requests
 from icalendar import Calendar
 
-from bot.clock import now_paris
 from scripts.sms_driver import SmsDriver
 from tests.support.databases import rows
 from tests.support.fake_telegram import callback_update, message_update
-from tests.support.prescripteurs import new_mobile, npt
+from tests.support.prescripteurs import new_mobile
 from tests.support.telegram import button_data, new_chat, send
+from tests.support.webinars import new_webinar, send_webinars
 
 pytestmark = pytest.mark.e2e
-
-
-def new_webinar(assistant, capacity: int, start: datetime | None = None) -> tuple[int, str]:
-    title = f"Présentation {uuid.uuid4().hex[:6]}"
-    start = start or (now_paris() + timedelta(days=3)).replace(hour=10, minute=0, second=0,
-                                                              microsecond=0)
-    done = npt(assistant, "webinars", "create", "--title", title, "--start",
-               start.strftime("%Y-%m-%dT%H:%M"), "--minutes", "60", "--capacity", str(capacity),
-               "--link", "https://visio.example.org/npt-e2e")
-    assert done.returncode == 0, done.stderr
-    return int(re.search(r"webinar (\d+) created", done.stdout).group(1)), title
-
-
-def send_webinars(assistant, now: datetime | None = None):
-    """The scheduler's turn (`npt webinars send`), with the assistant's SMTP server."""
-    from bot.webinars.sender import send_due
-
-    with mock.patch.dict(os.environ, assistant.smtp.env()):
-        return send_due(now=now, url=assistant.db_url, rasa=assistant.rasa_url,
-                        token=assistant.env["NPT_RASA_TOKEN"])
 
 
 def text_of(messages: list[dict]) -> str:

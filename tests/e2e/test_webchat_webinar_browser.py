@@ -9,8 +9,8 @@ import pytest
 from icalendar import Calendar
 from playwright.sync_api import expect
 
-from tests.e2e.test_e2e_webinar import new_webinar, send_webinars
 from tests.support.databases import rows
+from tests.support.webinars import new_webinar, send_webinars
 
 pytestmark = pytest.mark.browser
 
