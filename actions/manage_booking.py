@@ -7,6 +7,7 @@ there are several), then what to do: cancel, move (new slots at the same place),
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -19,6 +20,7 @@ from actions.booking_form import (ValidateBookingForm, now, numbers_phrase,
 from actions.common import off_loop, person_key_of
 from actions.interruptions import answering, count_unclear, gives_way
 from actions.prescripteur import prescripteur_of
+from actions.webinar_cancel import cancel_one
 from bot import messages
 from bot.booking.bookings import active_bookings, cancel, get_booking
 from bot.booking.errors import BookingError, BookingNotActive
@@ -38,6 +40,7 @@ _MOVE_WORDS = {"deplacer", "decaler", "changer", "reporter", "modifier", "avance
                "deplace", "decale", "change", "reporte", "autre date", "autre jour", "autre heure"}
 _CANCEL_WORDS = {"annuler", "annule", "annulez", "supprimer le rdv", "je ne viendrai pas",
                  "je viendrai pas", "je ne peux pas venir", "je peux pas venir"}
+_WEBINAR_WORDS = re.compile(r"\b(inscription|inscrit|inscrite|webinaire|webinar|visio|reunion)\b")
 _KEEP_WORDS = {"garder", "garde", "gardez", "je garde", "rien", "laisser", "laissez", "non rien"}
 
 
@@ -99,9 +102,17 @@ class ValidateManageForm(FormValidationAction):
         if not bookings:
             if session is not None:
                 dispatcher.utter_message(text=messages.text("prescripteur_no_booking"))
-            elif await off_loop(registrations_of_conversation, tracker.sender_id, now()):
-                # "annuler" from someone registered for a webinar, with no appointment.
-                dispatcher.utter_message(text=messages.text("webinar_cancel_hint"))
+            elif registrations := await off_loop(registrations_of_conversation,
+                                                 tracker.sender_id, now()):
+                # "annuler mon inscription" read as an appointment's cancellation, from someone
+                # registered for a webinar and with no appointment: the webinar is meant.
+                if len(registrations) == 1 and _WEBINAR_WORDS.search(
+                        normalize((tracker.latest_message or {}).get("text"))):
+                    only = registrations[0]
+                    await cancel_one(dispatcher, tracker, {"id": only.id, "title": only.title,
+                                                           "when": say_slot(only.start)})
+                else:
+                    dispatcher.utter_message(text=messages.text("webinar_cancel_hint"))
             else:
                 dispatcher.utter_message(response="utter_no_appointment")
             return self.ended()

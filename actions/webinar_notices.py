@@ -50,7 +50,11 @@ class ActionWebinarNotice(Action):
             log.info("webinar notice %s not said: the person sent STOP", notice_id)
             return []
         dispatcher.utter_message(text=job.text("chat"))
-        return [SlotSet("webinar_offer_open", True)] if job.kind == "offer" else []
+        if job.kind != "offer":
+            return []
+        # The next "oui" takes the seat: a citizen's booking state (whose "oui" means
+        # something else) is set aside, so that one rule only reads it.
+        return [SlotSet("webinar_offer_open", True), SlotSet("booking_outcome", None)]
 
 
 class ActionTakeWebinarOffer(Action):

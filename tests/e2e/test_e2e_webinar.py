@@ -71,7 +71,7 @@ def test_register_wait_cancel_and_a_freed_seat_taken_by_sms(assistant):
     # An elected official on SMS: the session is full, the waiting list is offered.
     phone, sms = new_mobile(), SmsDriver(assistant.rasa_url, assistant.twilio)
     listing = "\n".join(sms.exchange(phone, "webinaire", "Lequel vous intéresse ?"))
-    number = next(n for n, line in re.findall(r"(\d+)\. ([^\n]+)", listing) if title in line)
+    number = next(n for n, line in re.findall(r"(\d+) - ([^\n]+)", listing) if title in line)
     sms.exchange(phone, number, "complète")
     sms.exchange(phone, "la liste d'attente", "votre prénom et votre nom")
     sms.exchange(phone, "Karim Benali", "adresse e-mail")
