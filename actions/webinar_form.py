@@ -50,7 +50,7 @@ def yes_no(text: str | None) -> bool | None:
 
 def session_summary(view) -> dict:
     return {"id": view.id, "title": view.title, "when": say_slot(view.start),
-            "seats": view.seats_left}
+            "seats": view.seats_left, "link": view.link}
 
 
 class ValidateWebinarForm(FormValidationAction):
@@ -214,7 +214,8 @@ def next_with_seats(sessions: list[dict], picked: dict) -> dict | None:
 
 def say_outcome(dispatcher: CollectingDispatcher, done, picked: dict, email: str) -> None:
     """What the person reads once registered, waiting, or already there."""
-    values = dict(title=picked.get("title", ""), when=picked.get("when", ""), email=email)
+    values = dict(title=picked.get("title", ""), when=picked.get("when", ""), email=email,
+                  link=picked.get("link", ""))
     if done.outcome is Outcome.REGISTERED:
         dispatcher.utter_message(text=messages.text("webinar_registered", **values))
         if done.token:

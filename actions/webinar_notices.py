@@ -71,7 +71,8 @@ class ActionTakeWebinarOffer(Action):
             log.exception("taking a webinar offer failed")
             dispatcher.utter_message(text=messages.text("webinar_failed"))
             return []
-        values = dict(title=taken.title or "", when=say_slot(taken.start) if taken.start else "")
+        values = dict(title=taken.title or "", when=say_slot(taken.start) if taken.start else "",
+                      link=taken.link or "")
         if taken.outcome is Taken.TAKEN:
             dispatcher.utter_message(text=messages.text("webinar_offer_taken", **values))
             dispatcher.utter_message(text=messages.text("webinar_invitation",
