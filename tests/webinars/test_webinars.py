@@ -142,3 +142,34 @@ def test_the_attendee_list_as_csv_and_xlsx_guarded_against_formulas(database, tm
     assert rows[0][0].startswith("Numérique pour Tous : présentation")
     assert rows[2][0].startswith("'=") and rows[3][:2] == ["Karim", "karim@montreuil.fr"]
     assert main(["webinars", "attendees", "999"]) == 2
+
+
+def test_the_cli_changes_a_session_and_tells_how_many_will_be_told(database, capsys):
+    webinar = new_session(capacity=2, start=datetime(2030, 1, 14, 10, 0, tzinfo=PARIS))
+    sign_up(webinar.id, "awa@saint-denis.fr")
+    assert main(["webinars", "edit", str(webinar.id)]) == 2
+    assert "nothing to change" in capsys.readouterr().err
+    assert main(["webinars", "edit", str(webinar.id), "--link", "ftp://x"]) == 2
+    assert "http(s)" in capsys.readouterr().err
+    assert main(["webinars", "edit", str(webinar.id), "--start", "2030-01-15T14:00"]) == 0
+    assert "2030-01-15 14:00 (Europe/Paris)" in capsys.readouterr().out
+    assert main(["webinars", "edit", "999", "--capacity", "3"]) == 2
+    assert main(["webinars", "send", "--dry-run"]) == 0
+    said = capsys.readouterr()
+    assert "changed by chat due" in said.out
+    assert get_session(webinar.id).sequence == 1
+
+
+def test_the_webinar_rules_file_names_what_is_wrong(tmp_path):
+    from bot.webinars.rules import WebinarRulesError, parse_rules, webinar_rules
+
+    good = webinar_rules()
+    assert good.offer_minutes == 720 and "chat" in good.notices["offer"]
+    broken = {**good.notices}
+    del broken["offer"]
+    with pytest.raises(WebinarRulesError, match="notices.offer is missing"):
+        parse_rules({"notices": broken})
+    with pytest.raises(WebinarRulesError, match="offer_minutes"):
+        parse_rules({"offer_minutes": 0, "notices": good.notices})
+    with pytest.raises(WebinarRulesError, match="notices.waiting"):
+        parse_rules({"notices": {**good.notices, "waiting": {"chat": "x"}}})
