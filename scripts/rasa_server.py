@@ -1,10 +1,13 @@
 """`rasa run` with the HTTP API token taken from the environment (NPT_RASA_TOKEN), so that the
 token never appears on a command line (`ps`, /proc/<pid>/cmdline show this script's own
-arguments only). Every other argument is passed to `rasa run` as it is."""
+arguments only). Every other argument is passed to `rasa run` as it is. Before Rasa starts, its
+check of action server responses gets a schema compiled once
+(connectors/action_response_check.py)."""
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 
 def main() -> None:
@@ -15,6 +18,12 @@ def main() -> None:
     # argparse would otherwise read as an option and refuse.
     sys.argv = ["rasa", "run", *sys.argv[1:], "--enable-api", f"--auth-token={token}"]
     from rasa.__main__ import main as rasa_main
+
+    # Action server responses validated with a schema compiled once (issue 14).
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from connectors.action_response_check import install
+
+    install()
 
     rasa_main()
 

@@ -149,7 +149,7 @@ def claim_due(now: datetime | None = None, limit: int = 50,
                 _settle(session, notice.id, status, CANCELLED)
                 continue
             if notice.kind not in REQUESTED and registration.sender_id and _opted_out(
-                    session, registration.sender_id):
+                    session, registration):
                 _settle(session, notice.id, status, SKIPPED_OPT_OUT)
                 continue
             if status == SENDING and notice.attempts >= rules.reminder_max_attempts:
@@ -167,8 +167,9 @@ def claim_due(now: datetime | None = None, limit: int = 50,
     return jobs
 
 
-def _opted_out(session: Session, sender_id: str) -> bool:
-    key = person_key(conversation_identity(sender_id))
+def _opted_out(session: Session, registration: WebinarRegistration) -> bool:
+    """The person of the conversation they registered from sent STOP (and not START since)."""
+    key = registration.person_key or person_key(conversation_identity(registration.sender_id))
     return session.execute(select(Person.opted_out_at).where(Person.person_key == key)
                            ).scalar_one_or_none() is not None
 

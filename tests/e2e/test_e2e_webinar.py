@@ -76,9 +76,9 @@ def test_register_wait_cancel_and_a_freed_seat_taken_by_sms(assistant):
     sms.exchange(phone, "la liste d'attente", "votre prénom et votre nom")
     sms.exchange(phone, "Karim Benali", "adresse e-mail")
     sms.exchange(phone, "karim.benali@bondy.fr", "Dans quelle commune")
-    sms.exchange(phone, "93140", "Vous êtes")
+    sms.exchange(phone, "93140", "Vous etes")  # in GSM-7, the SMS alphabet
     sms.exchange(phone, "élu", "liste d'attente du webinaire")
-    sms.exchange(phone, "OUI", "vous êtes sur la liste d'attente")
+    sms.exchange(phone, "OUI", "vous etes sur la liste d'attente")
 
     # The agent cancels by chat: the seat is offered to the official at the next turn.
     send(assistant, chat, message_update(chat, "annuler mon inscription"), "C'est annulé")

@@ -25,9 +25,10 @@ def new_webinar(assistant, capacity: int, start: datetime | None = None) -> tupl
 
 
 def send_webinars(assistant, now: datetime | None = None):
-    """The scheduler's turn (`npt webinars send`), with the assistant's SMTP server."""
+    """The scheduler's turn (`npt webinars send`), with the assistant's settings (its SMTP
+    server, its pseudonym key)."""
     from bot.webinars.sender import send_due
 
-    with mock.patch.dict(os.environ, assistant.smtp.env()):
+    with mock.patch.dict(os.environ, assistant.env):
         return send_due(now=now, url=assistant.db_url, rasa=assistant.rasa_url,
                         token=assistant.env["NPT_RASA_TOKEN"])
