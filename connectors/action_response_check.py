@@ -12,10 +12,8 @@ upgrade must look at this again), so nothing changes silently."""
 from __future__ import annotations
 
 import inspect
-import logging
 from typing import Any, Dict
 
-log = logging.getLogger(__name__)
 # The source of the method replaced, as in rasa 3.6.21: checked at install.
 _EXPECTED = ("validate(result, self.action_response_format_spec())", "except ValidationError")
 
@@ -58,4 +56,3 @@ def install() -> None:
 
     _validate_action_result.npt_compiled = True
     RemoteAction._validate_action_result = _validate_action_result
-    log.info("action server responses are validated with a schema compiled once")

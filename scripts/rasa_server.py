@@ -24,6 +24,9 @@ def main() -> None:
     from connectors.action_response_check import install
 
     install()
+    # (Rasa configures logging later: said on stderr, which `make run` keeps in Rasa's log.)
+    print("npt: action server responses are validated with a schema compiled once",
+          file=sys.stderr, flush=True)
 
     rasa_main()
 
