@@ -23,10 +23,11 @@ def write(tmp_path, text: str):
 
 def test_the_shipped_table_runs_reminders_every_minute_and_the_purge_daily(monkeypatch):
     assert [job["command"] for job in load_yaml(JOBS_FILE)["jobs"]] == [
-        "reminders send --quiet", "privacy purge"]
+        "reminders send --quiet", "privacy purge", "webinars send --quiet"]
     monkeypatch.delenv("NPT_SCHEDULER_SECONDS", raising=False)
     assert [(job.name, job.period) for job in jobs()] == [("reminders", 60.0),
-                                                          ("privacy purge", 86400.0)]
+                                                          ("privacy purge", 86400.0),
+                                                          ("webinars", 60.0)]
     monkeypatch.setenv("NPT_SCHEDULER_SECONDS", "5")
     assert jobs()[0].period == 5.0
 

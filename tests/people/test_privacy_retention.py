@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, select, text, update
 
 from bot.cli import main
 from bot.db.models import (Booking as BookingRow, ChannelUpdate, ChatChoices, SmsMessage,
-                           StoredDiagnostic)
+                           StoredDiagnostic, WebinarRegistration)
 from bot.db.session import session_scope
 from bot.diagnostic import evaluate
 from bot.diagnostic.results import save_result
@@ -115,6 +115,15 @@ async def aged(demo, tracker_url):
     await save_conversation(tracker_url, "sms:+33600000001", OLD, OLD + timedelta(minutes=5))
     await save_conversation(tracker_url, "tg:111", OLD, RECENT)
     await save_conversation(tracker_url, "web:abc", RECENT)
+    # Webinar registrations: one of a session long past (blanked), one of a recent one.
+    from bot.webinars.registrations import register
+    from bot.webinars.sessions import create_session
+    for name, start in (("webinar_old", OLD), ("webinar_new", RECENT)):
+        start = start.replace(tzinfo=timezone.utc)
+        webinar = create_session("Atelier", start, 60, 5, "https://visio.example.org/a",
+                                 actor="t", now=start - timedelta(days=2))
+        ids[name] = register(webinar.id, "Zoé Martin", f"zoe.{name}@bondy.fr", "Bondy", "agent",
+                             "telegram", "tg:111", now=start - timedelta(days=1)).registration_id
     return ids
 
 
@@ -130,7 +139,7 @@ async def test_purge_deletes_only_what_is_older_than_the_cut_off(aged, tracker_u
     assert report.cutoff == datetime(2026, 12, 15, 3, 0, tzinfo=PARIS)
     assert report.counts == {"tracker conversations": 1, "tracker events": 6, "sms_messages": 2,
                              "chat_choices": 1, "channel_updates": 1, "diagnostic_results": 1,
-                             "bookings": 1}
+                             "bookings": 1, "webinar_registrations": 1}
     # Conversations go whole, and only those whose latest event is old.
     assert senders(tracker_url) == {"tg:111": 6, "web:abc": 3}
     rows = sms_rows()
@@ -145,6 +154,10 @@ async def test_purge_deletes_only_what_is_older_than_the_cut_off(aged, tracker_u
         booking = session.get(BookingRow, aged["booking"])
         assert (booking.sender_id, booking.first_name) == (None, None)
         assert booking.reference and booking.status == "booked"  # the booking itself stays
+        old, new = (session.get(WebinarRegistration, aged[name])
+                    for name in ("webinar_old", "webinar_new"))
+        assert (old.name, old.sender_id, old.commune_insee) == ("(effacé)", None, "93010")
+        assert "zoe" not in old.email and new.name == "Zoé Martin"
     # A second purge finds nothing more.
     assert purge(now=PURGE_NOW).total == 0
 
@@ -257,7 +270,8 @@ class Clock:
 
 def test_the_scheduler_has_the_purge_daily_beside_the_reminders():
     table = {job.name: job for job in jobs()}
-    assert set(table) == {"reminders", "privacy purge"}
+    assert set(table) == {"reminders", "privacy purge", "webinars"}
+    assert table["webinars"].period == interval()
     assert table["privacy purge"].period == DAY
     assert table["reminders"].period == interval()  # NPT_SCHEDULER_SECONDS, 60 by default
 
