@@ -33,11 +33,13 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scripts import bench_profile  # noqa: E402
 from scripts.servers import PROJECT_DIR, VENV_BIN, Servers, free_port  # noqa: E402
 
 RASA = str(VENV_BIN / "rasa")
 ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
 OUT_DIR = PROJECT_DIR / "var" / "bench"
+PROFILE_RAW = OUT_DIR / "profile.raw.txt"  # py-spy's samples of the last run
 
 # One whole diagnostic, as a person would type it (free words, digits).
 DIAGNOSTIC = ["bonjour", "oui", "jai juste mon portable", "2", "un peu", "avec ma fille",
@@ -304,7 +306,15 @@ def measure_server(servers: Servers, turns: list[str], tag: str,
         asyncio.run(load(url, turns, 1, 1, f"{tag}-warmup"))
         counter: list[dict] = []
         with MemoryWatch(pids) as watch:
+            # Where Rasa's CPU goes while the citizen conversations run.
+            sampler = bench_profile.start(pids["rasa"], PROFILE_RAW)
             results = [asyncio.run(load(url, turns, c, r, tag)) for c, r in LEVELS]
+            said = bench_profile.stop(sampler)
+            profile = (bench_profile.summarise(PROFILE_RAW) if PROFILE_RAW.exists()
+                       else {"samples": 0, "inclusive": [], "self": []})
+            if said and not profile["samples"]:
+                profile["error"] = said
+            servers.profile = profile
             if env is not None:
                 values = {"code": new_code(env)}
                 counter = [asyncio.run(load(url, PRESCRIPTEUR, c, r, f"{tag}-counter", values))
@@ -355,6 +365,9 @@ def main() -> int:
                           web_port=free_port(), log_dir=work / "log", env=env)
         report["ours"], report["ours_peak_memory_mb"], report["prescripteur"] = measure_server(
             servers, DIAGNOSTIC, "ours", env)
+        report["profile"] = getattr(servers, "profile", {})
+        (OUT_DIR / "profile.md").write_text(bench_profile.table(
+            report["profile"], "citizen diagnostics at 1, 10 and 50 conversations"))
 
         print("SMS: a complete diagnostic and booking through the Twilio channel...", flush=True)
         from scripts.bench_sms import bench_sms
@@ -434,6 +447,18 @@ def print_table(report: dict) -> None:
           f"{sms['ucs2_messages']} in UCS-2")
     print(f"\nPeak memory (MB): ours {report['ours_peak_memory_mb']}, "
           f"baseline {report['baseline_peak_memory_mb']}")
+    ours, base = report.get("ours") or [], report.get("baseline") or []
+    if ours and base:
+        print(f"Ratios to the baseline: throughput at {ours[-1]['concurrency']} conversations "
+              f"{ours[-1]['throughput_msg_s'] / base[-1]['throughput_msg_s']:.2f}x (goal >= "
+              f"0.75x), p95 at {ours[0]['concurrency']} {ours[0]['p95_ms'] / base[0]['p95_ms']:.1f}x "
+              f"(goal <= 3x)")
+    profile = report.get("profile") or {}
+    if profile.get("samples"):
+        print(f"\nWhere Rasa's busy CPU goes ({profile['samples']} samples, "
+              f"var/bench/profile.md):")
+        for row in profile["inclusive"][:8]:
+            print(f"  {100 * row['share']:5.1f} %  {row['where']}")
 
 
 if __name__ == "__main__":
