@@ -261,6 +261,25 @@ async def load(url: str, turns: list[str], concurrency: int, rounds: int, tag: s
     }
 
 
+LONG_TURNS = 200  # a long conversation: does a turn cost more once the history is long?
+LONG_QUESTION = "c'est gratuit ?"  # answered, then the question asked again: one action call
+
+
+async def long_conversation(url: str, turns: int = LONG_TURNS) -> dict:
+    """One conversation of `turns` messages, one at a time: the median latency of its first
+    ten turns (after the greeting) against its last ten (the tracker store reads and writes the
+    whole history)."""
+    latencies: list[float] = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
+        await conversation(session, url, f"bench-long-{time.time_ns()}",
+                           ["bonjour"] + [LONG_QUESTION] * (turns - 1), latencies)
+    first, last = latencies[1:11], latencies[-10:]
+    return {"turns": turns,
+            "first_10_p50_ms": round(statistics.median(first) * 1000, 1),
+            "last_10_p50_ms": round(statistics.median(last) * 1000, 1),
+            "growth": round(statistics.median(last) / statistics.median(first), 2)}
+
+
 LOCATE_TEXTS = ("aubervillier", "j'habite à ivry", "93200", "paris 13e", "evry", "bonjour",
                 "je suis à Lyon", "toulous", "ivry " * 2500)
 
@@ -315,6 +334,7 @@ def measure_server(servers: Servers, turns: list[str], tag: str,
             if said and not profile["samples"]:
                 profile["error"] = said
             servers.profile = profile
+            servers.long_conversation = asyncio.run(long_conversation(url))
             if env is not None:
                 values = {"code": new_code(env)}
                 counter = [asyncio.run(load(url, PRESCRIPTEUR, c, r, f"{tag}-counter", values))
@@ -366,6 +386,7 @@ def main() -> int:
         report["ours"], report["ours_peak_memory_mb"], report["prescripteur"] = measure_server(
             servers, DIAGNOSTIC, "ours", env)
         report["profile"] = getattr(servers, "profile", {})
+        report["long_conversation"] = getattr(servers, "long_conversation", {})
         (OUT_DIR / "profile.md").write_text(bench_profile.table(
             report["profile"], "citizen diagnostics at 1, 10 and 50 conversations"))
 
@@ -453,6 +474,10 @@ def print_table(report: dict) -> None:
               f"{ours[-1]['throughput_msg_s'] / base[-1]['throughput_msg_s']:.2f}x (goal >= "
               f"0.75x), p95 at {ours[0]['concurrency']} {ours[0]['p95_ms'] / base[0]['p95_ms']:.1f}x "
               f"(goal <= 3x)")
+    long = report.get("long_conversation") or {}
+    if long:
+        print(f"One conversation of {long['turns']} turns: p50 {long['first_10_p50_ms']} ms for "
+              f"its first 10, {long['last_10_p50_ms']} ms for its last 10 ({long['growth']}x)")
     profile = report.get("profile") or {}
     if profile.get("samples"):
         print(f"\nWhere Rasa's busy CPU goes ({profile['samples']} samples, "
