@@ -2,7 +2,7 @@
 level runs, and the samples become a table of the largest costs (`make bench` writes it to
 var/bench/profile.md and its figures to bench.json under `profile`).
 
-Shares are of the samples where a Rasa thread was busy (py-spy leaves idle threads out):
+Shares are of the samples where a Rasa thread held the GIL (py-spy `--gil`: Python running):
 "inclusive" counts a sample for every function on its stack (what the function and all it calls
 cost), "self" only for the innermost one. Frames found in nearly every sample (the event loop,
 the server's entry points) say nothing and are left out of the inclusive table.
@@ -31,8 +31,11 @@ def start(pid: int, out: Path, rate: int = 100) -> subprocess.Popen | None:
     if binary is None:
         return None
     out.parent.mkdir(parents=True, exist_ok=True)
+    # --gil: only the thread holding the GIL, i.e. Python really running (a thread pool's
+    # idle workers waiting on their queue would otherwise count as busy).
     return subprocess.Popen([binary, "record", "--pid", str(pid), "--rate", str(rate),
-                             "--format", "raw", "--output", str(out), "--nonblocking"],
+                             "--format", "raw", "--output", str(out), "--nonblocking",
+                             "--gil"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -90,7 +93,8 @@ def summarise(raw: Path, top: int = 12) -> dict:
 def table(profile: dict, what: str) -> str:
     """The profile as a Markdown table (written beside bench.json)."""
     lines = [f"# Where Rasa's busy CPU goes: {what}", "",
-             f"{profile.get('samples', 0)} samples of busy Rasa threads (py-spy, 100 Hz).", ""]
+             f"{profile.get('samples', 0)} samples of the Rasa thread holding the GIL (py-spy "
+             f"--gil, 100 Hz).", ""]
     for key, title in (("inclusive", "with all it calls"), ("self", "in the function itself")):
         lines += [f"## Share {title}", "", "| share | where |", "|---|---|"]
         lines += [f"| {100 * row['share']:.1f} % | `{row['where']}` |"
