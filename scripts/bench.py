@@ -330,7 +330,7 @@ def measure_server(servers: Servers, turns: list[str], tag: str,
             results = [asyncio.run(load(url, turns, c, r, tag)) for c, r in LEVELS]
             said = bench_profile.stop(sampler)
             profile = (bench_profile.summarise(PROFILE_RAW) if PROFILE_RAW.exists()
-                       else {"samples": 0, "inclusive": [], "self": []})
+                       else {"samples": 0, "categories": [], "inclusive": [], "self": []})
             if said and not profile["samples"]:
                 profile["error"] = said
             servers.profile = profile
@@ -482,7 +482,7 @@ def print_table(report: dict) -> None:
     if profile.get("samples"):
         print(f"\nWhere Rasa's busy CPU goes ({profile['samples']} samples, "
               f"var/bench/profile.md):")
-        for row in profile["inclusive"][:8]:
+        for row in profile.get("categories") or profile["inclusive"][:8]:
             print(f"  {100 * row['share']:5.1f} %  {row['where']}")
 
 

@@ -64,10 +64,33 @@ def where(frame: str) -> str:
     return f"{path}: {found.group('function')}"
 
 
+# What a sample is spent on, by the most telling frame on its stack (first match in this order).
+CATEGORIES = [
+    ("action response check (jsonschema)", ("jsonschema/",)),
+    ("tracker store (SQL, events decoded)", ("rasa/core/tracker_store.py",
+                                            "connectors/tracker_store.py")),
+    ("policies", ("rasa/core/policies/",)),
+    ("NLU (featurizers, DIET, TensorFlow)", ("rasa/nlu/", "tensorflow/", "keras/")),
+    ("action server calls (request, response)", ("rasa/core/actions/action.py",)),
+    ("tracker (events replayed, states)", ("rasa/shared/core/trackers.py",
+                                           "rasa/shared/core/events.py")),
+    ("our code in Rasa (bot/, connectors/)", ("bot/", "connectors/")),
+    ("HTTP (Sanic, aiohttp)", ("sanic/", "aiohttp/")),
+]
+
+
+def category(frames: list[str]) -> str:
+    for name, markers in CATEGORIES:
+        if any(frame.startswith(markers) for frame in frames):
+            return name
+    return "other"
+
+
 def summarise(raw: Path, top: int = 12) -> dict:
     """The shares of the samples in py-spy's raw (collapsed stacks) file."""
     inclusive: Counter = Counter()
     own: Counter = Counter()
+    kinds: Counter = Counter()
     total = 0
     for line in raw.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
@@ -79,15 +102,19 @@ def summarise(raw: Path, top: int = 12) -> dict:
         for name in set(frames):
             inclusive[name] += count
         own[frames[-1]] += count
+        kinds[category(frames)] += count
     if not total:
-        return {"samples": 0, "inclusive": [], "self": []}
+        return {"samples": 0, "categories": [], "inclusive": [], "self": []}
 
     def rows(counter: Counter, skip_roots: bool) -> list[dict]:
         chosen = [(name, n) for name, n in counter.most_common()
                   if not (skip_roots and n / total >= ROOT_SHARE)]
         return [{"where": name, "share": round(n / total, 3)} for name, n in chosen[:top]]
 
-    return {"samples": total, "inclusive": rows(inclusive, True), "self": rows(own, False)}
+    return {"samples": total,
+            "categories": [{"where": name, "share": round(n / total, 3)}
+                           for name, n in kinds.most_common()],
+            "inclusive": rows(inclusive, True), "self": rows(own, False)}
 
 
 def table(profile: dict, what: str) -> str:
@@ -95,7 +122,8 @@ def table(profile: dict, what: str) -> str:
     lines = [f"# Where Rasa's busy CPU goes: {what}", "",
              f"{profile.get('samples', 0)} samples of the Rasa thread holding the GIL (py-spy "
              f"--gil, 100 Hz).", ""]
-    for key, title in (("inclusive", "with all it calls"), ("self", "in the function itself")):
+    for key, title in (("categories", "by what it is spent on"),
+                       ("inclusive", "with all it calls"), ("self", "in the function itself")):
         lines += [f"## Share {title}", "", "| share | where |", "|---|---|"]
         lines += [f"| {100 * row['share']:.1f} % | `{row['where']}` |"
                   for row in profile.get(key, [])]

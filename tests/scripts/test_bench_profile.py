@@ -12,7 +12,7 @@ from scripts.bench_profile import start, stop, summarise, table
 RAW = """\
 run (asyncio/events.py:80);handle (rasa/core/agent.py:10);validate (jsonschema/validators.py:1120);iter_errors (jsonschema/validators.py:300) 60
 run (asyncio/events.py:80);handle (rasa/core/agent.py:10);retrieve (rasa/core/tracker_store.py:900) 30
-run (asyncio/events.py:80);predict (rasa/core/policies/ted.py:50) 10
+run (asyncio/events.py:80);predict (rasa/core/policies/ted_policy.py:50) 10
 not a line
 """
 
@@ -27,6 +27,10 @@ def test_shares_of_the_busy_samples_with_the_roots_left_out(tmp_path):
     assert inclusive["rasa/core/agent.py: handle"] == 0.9
     assert inclusive["jsonschema/validators.py: validate"] == 0.6
     assert profile["self"][0] == {"where": "jsonschema/validators.py: iter_errors", "share": 0.6}
+    assert profile["categories"] == [
+        {"where": "action response check (jsonschema)", "share": 0.6},
+        {"where": "tracker store (SQL, events decoded)", "share": 0.3},
+        {"where": "policies", "share": 0.1}]
     assert "| 60.0 % | `jsonschema/validators.py: validate` |" in table(profile, "test")
 
 
