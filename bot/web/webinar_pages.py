@@ -15,7 +15,8 @@ from sanic.response import HTTPResponse
 
 from bot.clock import from_db, say_slot
 from bot.webinars.invitation import invitation_ics
-from bot.webinars.registrations import ACTIVE, cancel_by_id, registration_by_token
+from bot.webinars.registrations import cancel_by_id, registration_by_token
+from bot.webinars.seats import ACTIVE
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
                         autoescape=select_autoescape(["html"]))

@@ -10,7 +10,7 @@ from bot.clock import aware, now_paris, to_db
 from bot.db.models import WebinarRegistration, WebinarSession
 from bot.db.session import session_scope
 from bot.webinars.errors import WebinarError
-from bot.webinars.registrations import REGISTERED
+from bot.webinars.seats import REGISTERED
 
 
 def mark_attendance(session_id: int, present: set[int], now: datetime | None = None,

@@ -16,7 +16,8 @@ from bot.db.models import WebinarRegistration
 from bot.db.session import session_scope
 from bot.geo.communes import place as place_by_insee
 from bot.spreadsheets import guard_text, xlsx_text
-from bot.webinars.registrations import ACTIVE, OFFERED, REGISTERED, ROLES
+from bot.webinars.registrations import ROLES
+from bot.webinars.seats import ACTIVE, OFFERED, REGISTERED
 
 HEADERS = ["Nom", "E-mail", "Commune", "Code INSEE", "Rôle", "Statut", "Inscrit(e) le", "Canal",
            "Présent(e)"]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.db.models import WebinarRegistration
 from bot.db.session import session_scope
 from bot.geo.communes import place as place_by_insee
-from bot.webinars.registrations import OFFERED, REGISTERED, WAITING
+from bot.webinars.seats import OFFERED, REGISTERED, WAITING
 
 PARIS_EPT = "Paris"
 

@@ -26,8 +26,7 @@ from bot.db.retry import retrying
 from bot.db.session import session_scope
 from bot.mailer import email_enabled
 from bot.webinars import notices
-from bot.webinars.registrations import (EXPIRED, OFFERED, REGISTERED, WAITING,
-                                        seats_taken)
+from bot.webinars.seats import EXPIRED, OFFERED, REGISTERED, WAITING, seats_taken
 from bot.webinars.rules import webinar_rules
 
 

@@ -11,6 +11,8 @@ from sqlalchemy import delete, select
 from bot.clock import now_paris, to_db
 from bot.db.models import WebinarNotice, WebinarRegistration, WebinarSession
 from bot.db.session import session_scope
+from bot.webinars.registrations import cancel_by_id
+from bot.webinars.seats import ACTIVE
 
 
 def _blank(session, registration: WebinarRegistration) -> None:
@@ -23,8 +25,6 @@ def _blank(session, registration: WebinarRegistration) -> None:
 
 def forget_registrations(key: str, url: str | None = None) -> int:
     """SUPPRIMER: the person's registrations are cancelled and blanked; how many."""
-    from bot.webinars.registrations import ACTIVE, cancel_by_id
-
     with session_scope(url) as session:
         mine = list(session.execute(select(WebinarRegistration.id, WebinarRegistration.status)
                                     .where(WebinarRegistration.person_key == key)))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from bot.clock import aware, from_db, now_paris, to_db
 from bot.db.models import WebinarRegistration, WebinarSession
@@ -21,15 +21,10 @@ from bot.webinars import notices
 from bot.webinars.emails import checked_email
 from bot.webinars.errors import WebinarError
 from bot.webinars.links import new_token
+from bot.webinars.offers import offer_free_seats
+from bot.webinars.seats import ACTIVE, CANCELLED, REGISTERED, WAITING, seats_taken
 
 ROLES = {"agent": "Agent de la commune", "elu": "Élu(e)", "autre": "Autre"}
-REGISTERED, WAITING, CANCELLED = "registered", "waiting", "cancelled"
-OFFERED, EXPIRED = "offered", "expired"
-# The statuses that hold a seat: a seat offered to the first person waiting is theirs until
-# the offer's deadline.
-HOLDING = (REGISTERED, OFFERED)
-# The statuses that are a place in the session or in its queue (one per email).
-ACTIVE = (REGISTERED, WAITING, OFFERED)
 
 
 class Outcome(str, Enum):
@@ -45,13 +40,6 @@ class Registration:
     registration_id: int | None = None
     status: str | None = None  # the row's status: registered or waiting
     token: str | None = None  # the secret of its links (bot/webinars/links.py)
-
-
-def seats_taken(session, session_id: int) -> int:
-    """Seats held in the session (registered, or offered and not yet expired)."""
-    return session.execute(select(func.count(WebinarRegistration.id)).where(
-        WebinarRegistration.session_id == session_id,
-        WebinarRegistration.status.in_(HOLDING))).scalar() or 0
 
 
 def _email(email: str) -> tuple[str, str]:
@@ -146,8 +134,6 @@ def cancel_by_id(registration_id: int, sender_id: str | None = None,
                  now: datetime | None = None, url: str | None = None) -> bool:
     """Cancel one registration (of this conversation only, when `sender_id` is given); its
     pending notices go too, and a freed seat is offered to the first person waiting."""
-    from bot.webinars.offers import offer_free_seats
-
     now = aware(now, "now") if now is not None else now_paris()
     with session_scope(url) as session:
         query = update(WebinarRegistration).where(WebinarRegistration.id == registration_id,

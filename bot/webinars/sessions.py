@@ -11,7 +11,11 @@ from sqlalchemy import case, func, select
 from bot.clock import PARIS, aware, from_db, now_paris, to_db
 from bot.db.models import WebinarRegistration, WebinarSession
 from bot.db.session import session_scope
+from bot.mailer import email_enabled
+from bot.webinars import notices
 from bot.webinars.errors import WebinarError
+from bot.webinars.offers import offer_free_seats
+from bot.webinars.seats import ACTIVE, REGISTERED
 
 MAX_MINUTES, MAX_CAPACITY = 8 * 60, 10_000
 
@@ -137,11 +141,6 @@ def edit_session(session_id: int, actor: str, title: str | None = None,
     tells every registrant (and everyone waiting) by chat and email, with the invitation
     again; the reminders follow the new time. A larger capacity is offered to the waiting list
     at once. Returns the session and the number of people told."""
-    from bot.mailer import email_enabled
-    from bot.webinars import notices
-    from bot.webinars.offers import offer_free_seats
-    from bot.webinars.registrations import ACTIVE, REGISTERED
-
     now = aware(now, "now") if now is not None else now_paris()
     now_db = to_db(now)
     with session_scope(url) as session:
