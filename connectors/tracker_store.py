@@ -4,11 +4,16 @@ Rasa's SQLTrackerStore only ever appends events. When the turn being saved holds
 `SlotSet("erase_conversation", True)` (set by `action_delete_my_data` once the person's results
 are erased), every stored event of that conversation is deleted instead, and nothing of the turn
 is written: the next message starts a new, empty conversation.
+
+Reading a conversation fetches only the events' JSON (Rasa's own query, the same events in the
+same order), not one ORM object per event: on a 200-turn conversation the ORM objects measured
+as 7 % of Rasa's busy time (issue 14).
 """
 from __future__ import annotations
 
+import json
 import logging
-from typing import Any, Optional
+from typing import Any, Optional, Text
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SlotSet, UserUttered
@@ -60,6 +65,16 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
             )
             session.commit()
         return deleted
+
+    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool
+                        ) -> Optional[DialogueStateTracker]:
+        with self.session_scope() as session:
+            rows = (self._event_query(session, sender_id, fetch_events_from_all_sessions)
+                    .with_entities(self.SQLEvent.data).all())
+        events = [json.loads(data) for (data,) in rows]
+        if not self.domain or not events:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         if erasure_requested(tracker):

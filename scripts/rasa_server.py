@@ -2,7 +2,8 @@
 token never appears on a command line (`ps`, /proc/<pid>/cmdline show this script's own
 arguments only). Every other argument is passed to `rasa run` as it is. Before Rasa starts, its
 check of action server responses gets a schema compiled once
-(connectors/action_response_check.py)."""
+(connectors/action_response_check.py), and its lookup of an event's class by name keeps what it
+found (connectors/event_types.py)."""
 from __future__ import annotations
 
 import os
@@ -21,12 +22,13 @@ def main() -> None:
 
     # Action server responses validated with a schema compiled once (issue 14).
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from connectors.action_response_check import install
+    from connectors import action_response_check, event_types
 
-    install()
+    action_response_check.install()
+    event_types.install()
     # (Rasa configures logging later: said on stderr, which `make run` keeps in Rasa's log.)
-    print("npt: action server responses are validated with a schema compiled once",
-          file=sys.stderr, flush=True)
+    print("npt: action server responses are validated with a schema compiled once; "
+          "event classes are looked up once by name", file=sys.stderr, flush=True)
 
     rasa_main()
 

@@ -50,3 +50,31 @@ async def test_an_older_erasure_does_not_erase_later_turns(store):
                            ActionExecuted("action_listen"), UserUttered("bonjour encore"))
     await store.save(tracker)
     assert await store.retrieve("carol") is not None
+
+
+async def test_a_conversation_reads_back_as_rasa_own_store_reads_it(store, tmp_path):
+    """Only the events' JSON is fetched: the same events, in the same order, as Rasa's
+    SQLTrackerStore gives, for the latest session and for all of them."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import SessionStarted
+
+    first = conversation("carol", SlotSet("where", "Ivry-sur-Seine"),
+                         UserUttered("oui", {"name": "affirm"}), ActionExecuted("utter_ok"))
+    await store.save(first)
+    later = first.copy()
+    for event in (ActionExecuted("action_session_start"), SessionStarted(),
+                  SlotSet("where", "Montreuil"), ActionExecuted("action_listen"),
+                  UserUttered("bonjour", {"name": "greet"})):
+        later.update(event)
+    await store.save(later)
+    rasa_store = SQLTrackerStore(domain=DOMAIN, dialect="sqlite",
+                                 db=str(tmp_path / "tracker.db"))
+    ours, theirs = await store.retrieve("carol"), await rasa_store.retrieve("carol")
+    assert list(ours.events) == list(theirs.events)
+    assert [e.text for e in ours.events if isinstance(e, UserUttered)] == ["bonjour"]
+    assert ours.get_slot("where") == "Montreuil"
+    everything = await store.retrieve_full_tracker("carol")
+    assert list(everything.events) == list((await rasa_store.retrieve_full_tracker("carol")).events)
+    assert [e.text for e in everything.events if isinstance(e, UserUttered)] == [
+        "bonjour", "oui", "bonjour"]
+    assert await store.retrieve("nobody") is None
