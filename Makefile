@@ -13,12 +13,16 @@ export RASA_TELEMETRY_ENABLED = false
 export TF_CPP_MIN_LOG_LEVEL = 2
 export SQLALCHEMY_SILENCE_UBER_WARNING = 1
 
-.PHONY: run test bench nlu-cv train db venv lock browser postgres clean
+.PHONY: run run-prod test bench nlu-cv train db venv lock browser services postgres clean
 
 run: venv train db
 	$(PY) scripts/run_all.py
 
-test: venv train browser postgres
+# Production mode: PostgreSQL, Redis, 2 Rasa and 2 action servers behind nginx (README).
+run-prod: venv train services
+	$(PY) scripts/production.py
+
+test: venv train browser services
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: venv train
@@ -60,13 +64,20 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || exit 1; \
 	  else echo "Chromium is missing: run sudo apt-get install chromium" >&2; exit 1; fi; fi
 
-# PostgreSQL server binaries for the storage tests, which start their own throwaway server
-# (Debian package; installed when missing, as root).
-postgres:
-	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ]; then echo "Installing postgresql (apt)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null || exit 1; \
-	  else echo "PostgreSQL is missing: run sudo apt-get install postgresql" >&2; exit 1; fi; fi
+# The servers the tests and the production mode start themselves: PostgreSQL, Redis, nginx
+# (Debian packages; installed when missing, as root). Nothing is left running: each user starts
+# its own server on loopback.
+SERVICE_PACKAGES := postgresql:initdb redis-server:redis-server nginx:nginx
+services:
+	@missing=""; for pair in $(SERVICE_PACKAGES); do package=$${pair%%:*}; binary=$${pair#*:}; \
+	  if ! command -v $$binary >/dev/null && ! ls /usr/lib/postgresql/*/bin/$$binary /usr/sbin/$$binary \
+	      /usr/bin/$$binary >/dev/null 2>&1; then missing="$$missing $$package"; fi; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "Installing$$missing (apt)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	  else echo "Missing:$$missing: run sudo apt-get install$$missing" >&2; exit 1; fi; fi
+
+postgres: services
 
 lock:
 	scripts/lock.sh

@@ -41,6 +41,41 @@ def simulator_env(web_port: int) -> dict[str, str]:
             "TWILIO_API_BASE_URL": f"http://127.0.0.1:{web_port}/sms-simulator/twilio"}
 
 
+def prepare(env: dict[str, str], seed: bool = False) -> None:
+    """Before anything starts: the assistant's database migrated (with `seed`, the real places
+    and the demo partners loaded, as `make run` does), the funding rules checked."""
+    python = str(VENV_BIN / "python")
+    commands = [["db", "upgrade"]] + ([["places", "seed"], ["partners", "load"]] if seed else [])
+    for command in commands:
+        subprocess.run([python, "-m", "bot.cli", *command], cwd=PROJECT_DIR, check=True,
+                       env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+    # The funding rules (data/funding.yml) are checked before anything starts.
+    check = subprocess.run([python, "-m", "bot.cli", "funding", "check"], cwd=PROJECT_DIR,
+                           env={**os.environ, **env}, capture_output=True, text=True)
+    if check.returncode != 0:
+        raise RuntimeError(f"the funding rules are wrong: {check.stderr.strip()}")
+
+
+def wait_healthy(processes: list["Process"], timeout: float, on_failure) -> None:
+    """Wait until every process answers its health check; `on_failure()` then RuntimeError
+    when one stops or the time is up."""
+    deadline = time.monotonic() + timeout
+    waiting = list(processes)
+    while waiting:
+        for process in list(waiting):
+            if not process.alive():
+                on_failure()
+                raise RuntimeError(f"{process.name} stopped while starting "
+                                   f"(log {process.log_path}):\n{process.log_tail()}")
+            if process.healthy():
+                waiting.remove(process)
+        if time.monotonic() > deadline:
+            on_failure()
+            names = ", ".join(p.name for p in waiting)
+            raise RuntimeError(f"{names} not ready after {timeout:.0f} s")
+        time.sleep(0.5)
+
+
 @dataclass
 class Process:
     name: str
@@ -142,14 +177,7 @@ class Servers:
         if busy:
             raise RuntimeError(f"port(s) {busy} already in use: is the assistant already running?")
         python = str(VENV_BIN / "python")
-        # The assistant's database is migrated before anything uses it.
-        subprocess.run([python, "-m", "bot.cli", "db", "upgrade"], cwd=PROJECT_DIR, check=True,
-                       env={**os.environ, **self.env}, stdout=subprocess.DEVNULL)
-        # The funding rules (data/funding.yml) are checked before anything starts.
-        check = subprocess.run([python, "-m", "bot.cli", "funding", "check"], cwd=PROJECT_DIR,
-                               env={**os.environ, **self.env}, capture_output=True, text=True)
-        if check.returncode != 0:
-            raise RuntimeError(f"the funding rules are wrong: {check.stderr.strip()}")
+        prepare(self.env)
         self.processes = [
             # The action server answers Rasa only: loopback (rasa_sdk reads SANIC_HOST).
             Process("actions", [python, "-m", "rasa_sdk", "--actions", "actions",
@@ -178,21 +206,7 @@ class Servers:
                          "NPT_SOCKET_URL": f"http://localhost:{self.rasa_port}"}))
         for process in self.processes:
             process.start()
-        deadline = time.monotonic() + timeout
-        waiting = list(self.processes)
-        while waiting:
-            for process in list(waiting):
-                if not process.alive():
-                    self.stop()
-                    raise RuntimeError(f"{process.name} stopped while starting "
-                                       f"(log {process.log_path}):\n{process.log_tail()}")
-                if process.healthy():
-                    waiting.remove(process)
-            if time.monotonic() > deadline:
-                self.stop()
-                names = ", ".join(p.name for p in waiting)
-                raise RuntimeError(f"{names} not ready after {timeout:.0f} s")
-            time.sleep(0.5)
+        wait_healthy(self.processes, timeout, self.stop)
 
     def stop(self) -> None:
         for process in reversed(self.processes):

@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.support.postgres",  # postgres_server, postgres_url, postgres_database
     "tests.support.booking",  # demo
     "tests.support.browser",  # page
+    "tests.support.production",  # production (the production mode, started when asked for)
 ]
 
 

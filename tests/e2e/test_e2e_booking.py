@@ -9,23 +9,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.support.conversation import (HAPPY_PATH, active, book_in_saint_denis, complete, key_of,
-                                        say, texts)
+from tests.support.conversation import (HAPPY_PATH, a_weekday_next_week, active,
+                                        book_in_saint_denis, complete, key_of, say, texts)
 from tests.support.databases import rows
 
 pytestmark = pytest.mark.e2e
-
-
-def a_weekday_next_week() -> str:
-    """"1/12": a Monday to Thursday 5 to 11 days ahead (Saint-Denis takes bookings then, and
-    a booking made days ahead gets a reminder the day before)."""
-    from datetime import date
-
-    from bot.clock import is_public_holiday
-    day = date.today() + timedelta(days=5)
-    while day.weekday() > 3 or is_public_holiday(day):
-        day += timedelta(days=1)
-    return f"{day.day}/{day.month}"
 
 
 def test_a_person_goes_from_the_diagnostic_to_a_confirmed_booking(assistant):

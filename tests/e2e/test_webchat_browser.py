@@ -4,26 +4,11 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.support.browser import launch
+from tests.support.browser import PATH, book_in_the_web_chat
 
 pytestmark = pytest.mark.browser
-
-# (button to click, or None to type the number, text of the next bot message)
-PATH = [
-    ("Oui", "Quel appareil avez-vous ?"),
-    ("Un smartphone", "Avez-vous internet ?"),
-    ("Seulement sur mon téléphone", "avez-vous utilisé internet ?"),
-    ("Un peu", "cherché une information"),
-    ("Oui, avec de l'aide", "envoyé un message"),
-    (None, "rempli un formulaire"),  # typed "1": "Oui, seul(e)"
-    ("Non", "créé un compte"),
-    ("Non", "démarche en ligne jusqu'au bout"),
-    ("Non", "Pour quoi voulez-vous de l'aide ?"),
-    ("Démarches (CAF, impôts...)", "aide particulière"),
-    ("Non", "Merci pour vos réponses"),
-]
 
 
 def last_bot(page):
@@ -74,40 +59,7 @@ def test_the_web_chat_works_with_the_keyboard_alone(assistant, page):
 def test_a_person_books_in_the_web_chat_from_a_shared_location(assistant):
     """Diagnostic with buttons, then "Envoyer ma position" (Saint-Denis), a place, a slot, a
     first name: the confirmation is on the page and the booking in the database."""
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        context = browser.new_context(viewport={"width": 390, "height": 800}, locale="fr-FR",
-                                      geolocation={"latitude": 48.9362, "longitude": 2.3574},
-                                      permissions=["geolocation"])
-        page = context.new_page()
-        try:
-            page.goto(assistant.web_url)
-            expect(last_bot(page)).to_contain_text("On commence ?", timeout=30_000)
-            for label, expected in PATH:
-                if label is None:
-                    page.locator("#chat-input").fill("1")
-                    page.keyboard.press("Enter")
-                else:
-                    page.locator(".quick-replies button", has_text=label).first.click()
-                expect(page.locator(".msg.bot", has_text=expected)).to_have_count(1, timeout=30_000)
-            expect(page.locator(".msg.bot", has_text="Dans quelle ville habitez-vous ?")
-                   ).to_have_count(1, timeout=30_000)
-            page.locator(".quick-replies button", has_text="Envoyer ma position").click()
-            expect(page.locator(".msg.bot", has_text="Quel lieu choisissez-vous ?")
-                   ).to_have_count(1, timeout=30_000)
-            page.locator(".quick-replies button", has_text="La Poste de Saint-Denis").click()
-            expect(page.locator(".msg.bot", has_text="rendez-vous libres")).to_have_count(
-                1, timeout=30_000)
-            page.locator(".quick-replies button").first.click()
-            expect(page.locator(".msg.bot", has_text="Quel est votre prénom ?")).to_have_count(
-                1, timeout=30_000)
-            page.locator("#chat-input").fill("Fatima")
-            page.keyboard.press("Enter")
-            expect(page.locator(".msg.bot", has_text="C'est réservé, Fatima")).to_have_count(
-                1, timeout=30_000)
-            reference = page.locator(".msg.bot", has_text="Votre référence").inner_text()
-        finally:
-            browser.close()
+    reference = book_in_the_web_chat(assistant.web_url, "Fatima")
     with sqlite3.connect(assistant.db_url.removeprefix("sqlite:///")) as connection:
         booked = connection.execute(
             "select reference, channel from bookings where first_name = 'Fatima' and "

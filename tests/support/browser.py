@@ -37,3 +37,62 @@ def page(assistant):
         page = context.new_page()
         yield page
         browser.close()
+
+
+# (button to click, or None to type the number, text of the next bot message)
+PATH = [
+    ("Oui", "Quel appareil avez-vous ?"),
+    ("Un smartphone", "Avez-vous internet ?"),
+    ("Seulement sur mon téléphone", "avez-vous utilisé internet ?"),
+    ("Un peu", "cherché une information"),
+    ("Oui, avec de l'aide", "envoyé un message"),
+    (None, "rempli un formulaire"),  # typed "1": "Oui, seul(e)"
+    ("Non", "créé un compte"),
+    ("Non", "démarche en ligne jusqu'au bout"),
+    ("Non", "Pour quoi voulez-vous de l'aide ?"),
+    ("Démarches (CAF, impôts...)", "aide particulière"),
+    ("Non", "Merci pour vos réponses"),
+]
+
+
+def book_in_the_web_chat(web_url: str, first_name: str) -> str:
+    """The whole way in the web chat at `web_url`, in its own browser: the diagnostic with
+    buttons (PATH), "Envoyer ma position" (Saint-Denis), La Poste de Saint-Denis, the first
+    slot, `first_name`. The confirmation's text, once it is on the page."""
+    from playwright.sync_api import expect, sync_playwright
+
+    require_chromium()
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        context = browser.new_context(viewport={"width": 390, "height": 800}, locale="fr-FR",
+                                      geolocation={"latitude": 48.9362, "longitude": 2.3574},
+                                      permissions=["geolocation"])
+        page = context.new_page()
+        bot = page.locator(".msg.bot")
+        try:
+            page.goto(web_url)
+            expect(bot.last).to_contain_text("On commence ?", timeout=30_000)
+            for label, expected in PATH:
+                if label is None:
+                    page.locator("#chat-input").fill("1")
+                    page.keyboard.press("Enter")
+                else:
+                    page.locator(".quick-replies button", has_text=label).first.click()
+                expect(bot.filter(has_text=expected)).to_have_count(1, timeout=30_000)
+            expect(bot.filter(has_text="Dans quelle ville habitez-vous ?")).to_have_count(
+                1, timeout=30_000)
+            page.locator(".quick-replies button", has_text="Envoyer ma position").click()
+            expect(bot.filter(has_text="Quel lieu choisissez-vous ?")).to_have_count(
+                1, timeout=30_000)
+            page.locator(".quick-replies button", has_text="La Poste de Saint-Denis").click()
+            expect(bot.filter(has_text="rendez-vous libres")).to_have_count(1, timeout=30_000)
+            page.locator(".quick-replies button").first.click()
+            expect(bot.filter(has_text="Quel est votre prénom ?")).to_have_count(
+                1, timeout=30_000)
+            page.locator("#chat-input").fill(first_name)
+            page.keyboard.press("Enter")
+            expect(bot.filter(has_text=f"C'est réservé, {first_name}")).to_have_count(
+                1, timeout=30_000)
+            return bot.filter(has_text="Votre référence").inner_text()
+        finally:
+            browser.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from datetime import timedelta
 
 from bot.pseudonyms import channel_identity, person_key
 from tests.support.databases import rows
@@ -82,3 +83,15 @@ def book_in_saint_denis(assistant, sender: str, first_name: str = "Fatima",
 def active(assistant, sender: str):
     return rows(assistant.db_url, "select id, reference, status, start from bookings "
                 "where person_key = ? order by id", key_of(assistant, sender))
+
+
+def a_weekday_next_week() -> str:
+    """"1/12": a Monday to Thursday 5 to 11 days ahead (Saint-Denis takes bookings then, and
+    a booking made days ahead gets a reminder the day before)."""
+    from datetime import date
+
+    from bot.clock import is_public_holiday
+    day = date.today() + timedelta(days=5)
+    while day.weekday() > 3 or is_public_holiday(day):
+        day += timedelta(days=1)
+    return f"{day.day}/{day.month}"
