@@ -22,6 +22,7 @@ import asyncio
 import logging
 from typing import Any, Awaitable, Callable, Iterable, Optional
 
+from bot import metrics
 from bot.messages import text as say
 from bot.prescripteurs.organisations import CodeCheck
 from bot.funnel.starts import month_of, record_start
@@ -100,6 +101,17 @@ async def count_start(conversation: str, channel: str) -> None:
         _COUNTED.clear()
         counted = _COUNTED[month] = set()
     counted.add(conversation)
+
+
+def counted(channel: str, on_new_message: Callable[[Any], Awaitable[Any]]
+            ) -> Callable[[Any], Awaitable[Any]]:
+    """`on_new_message` timed per turn for the metrics (bot/metrics.py); a turn that fails
+    counts as an error."""
+    async def handle(message: Any) -> Any:
+        with metrics.turn(channel):
+            return await on_new_message(message)
+
+    return handle
 
 
 def payloads(buttons: Iterable[dict] | None) -> list[str]:

@@ -17,10 +17,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import metrics
 from bot.channels.channel_store import offered_choices, remember_choices
 from bot.pseudonyms import conversation_id, conversation_identity, person_key
-from connectors.gate import (as_words, code_gate, count_start, last_question, opt_gate,
-                             payloads)
+from connectors.gate import (as_words, code_gate, count_start, counted, last_question,
+                             opt_gate, payloads)
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class RestInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("rest_webhook", __name__)
+        on_new_message = counted(CHANNEL, on_new_message)
 
         @hook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -58,6 +60,7 @@ class RestInput(InputChannel):
             text = body.get("message")
             text = text[:MAX_TEXT] if isinstance(text, str) else ""
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+            metrics.message_in(CHANNEL)
             conversation = conversation_id(CHANNEL, sender)
             key = person_key(conversation_identity(conversation))
             collector = CollectingOutputChannel()
@@ -86,6 +89,7 @@ class RestInput(InputChannel):
             buttons = next((m.get("buttons") for m in reversed(collector.messages)
                             if m.get("buttons")), None)
             await asyncio.to_thread(remember_choices, CHANNEL, conversation, buttons)
+            metrics.message_out(CHANNEL, len(collector.messages))
             # The answer names the sender as the client knows it.
             return response.json([{**message, "recipient_id": sender}
                                   for message in collector.messages])

@@ -30,6 +30,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import metrics
 from bot.channels import telegram_store
 from bot.channels.channel_store import offered_choices, remember_choices
 from bot.messages import text as say
@@ -38,7 +39,8 @@ from bot.people.opt_words import opt_word
 from bot.pseudonyms import (channel_identity, conversation_id, person_key,
                                    split_conversation_id)
 from connectors.background import BackgroundTasks, retry_delays_from_env
-from connectors.gate import as_words, code_gate, count_start, last_question, opt_gate
+from connectors.gate import (as_words, code_gate, count_start, counted, last_question,
+                             opt_gate)
 
 log = logging.getLogger(__name__)
 # httpx logs every request's URL at INFO, and a Bot API URL holds the bot's token.
@@ -128,6 +130,7 @@ class TelegramOutput(OutputChannel):
             try:
                 await self.bot.send_message(chat_id=int(chat_id), text=text,
                                             reply_markup=reply_markup)
+                metrics.message_out(CHANNEL)
                 return True
             except Exception as error:  # telegram.error.* and network errors: retried, logged
                 if attempt < len(self.retry_delays):
@@ -135,6 +138,7 @@ class TelegramOutput(OutputChannel):
                     await asyncio.sleep(self.retry_delays[attempt])
                 else:
                     log.error("Telegram message not sent after %d attempts: %s", attempt + 1, error)
+                    metrics.error("telegram_send")
         return False
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
@@ -194,6 +198,7 @@ class TelegramInput(InputChannel):
 
     async def _handle(self, update, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
 
+        metrics.message_in(CHANNEL)
         output = TelegramOutput(self.bot, in_turn=True)
         if update.callback_query is not None:
             query = update.callback_query
@@ -272,6 +277,7 @@ class TelegramInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("telegram_webhook", __name__)
+        on_new_message = counted(CHANNEL, on_new_message)
 
         @hook.listener("after_server_start")
         async def start_bot(app, loop) -> None:

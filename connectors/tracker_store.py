@@ -5,12 +5,21 @@ Rasa's SQLTrackerStore only ever appends events. When the turn being saved holds
 are erased), every stored event of that conversation is deleted instead, and nothing of the turn
 is written: the next message starts a new, empty conversation.
 
+A lost database connection (PostgreSQL restarting) is retried for about 15 s before a read or a
+save fails. When one still fails, Rasa's FailSafeTrackerStore would go on with an empty
+conversation in memory (a silent new conversation, the person's answers forgotten):
+`refuse_silent_fallback()` makes it count the failure (bot/metrics.py), log it and raise
+instead, so that the message fails and its channel processes it again later (SMS and Telegram
+keep every inbound message until it is processed).
+
 Reading a conversation fetches only the events' JSON (Rasa's own query, the same events in the
 same order), not one ORM object per event: on a 200-turn conversation the ORM objects measured
 as 7 % of Rasa's busy time (issue 14).
 """
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
 import logging
 from typing import Any, Optional, Text
@@ -19,6 +28,9 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from bot import metrics
 
 from bot.config import tracker_database_url
 from bot.people.identity import sibling_conversation_ids
@@ -26,6 +38,29 @@ from bot.people.identity import sibling_conversation_ids
 log = logging.getLogger(__name__)
 
 ERASE_SLOT = "erase_conversation"
+# Waits before trying a read or a save again when the database connection was lost.
+RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+class TrackerStoreUnavailable(Exception):
+    """The conversation could not be read or saved: the message is not processed now."""
+
+
+def _connection_lost(error: Exception) -> bool:
+    return isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and bool(error.connection_invalidated))
+
+
+async def _with_retries(operation, what: str):
+    for attempt, delay in enumerate((*RETRY_DELAYS, None)):
+        try:
+            return await operation()
+        except Exception as error:
+            if delay is None or not _connection_lost(error):
+                raise
+            log.warning("tracker store: %s failed (%s), trying again in %.2f s", what,
+                        type(error).__name__, delay)
+            await asyncio.sleep(delay)
 
 
 def erasure_requested(tracker: DialogueStateTracker) -> bool:
@@ -68,6 +103,11 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool
                         ) -> Optional[DialogueStateTracker]:
+        return await _with_retries(
+            lambda: self._read(sender_id, fetch_events_from_all_sessions), "a read")
+
+    async def _read(self, sender_id: Text, fetch_events_from_all_sessions: bool
+                    ) -> Optional[DialogueStateTracker]:
         with self.session_scope() as session:
             rows = (self._event_query(session, sender_id, fetch_events_from_all_sessions)
                     .with_entities(self.SQLEvent.data).all())
@@ -84,4 +124,39 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
                           for conversation in sibling_conversation_ids(tracker.sender_id))
             log.info("erased a conversation on request (%d events)", deleted)
             return
-        await super().save(tracker)
+        # A save writes the events not stored yet (counted again on each try): never twice.
+        await _with_retries(lambda: super(ErasingSQLTrackerStore, self).save(tracker), "a save")
+
+
+# The sources of the methods replaced, as in rasa 3.6.21: checked at install.
+_EXPECTED = {"on_tracker_store_error": "Falling back to use",
+             "on_tracker_store_retrieve_error": "Falling back to use"}
+
+
+def refuse_silent_fallback() -> None:
+    """Rasa's FailSafeTrackerStore: a failure to read or save a conversation is counted,
+    logged (its kind, never its data) and raised, instead of going on with an empty
+    conversation in memory."""
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    if getattr(FailSafeTrackerStore.on_tracker_store_error, "npt_refuses", False):
+        return
+    for name, part in _EXPECTED.items():
+        if part not in inspect.getsource(getattr(FailSafeTrackerStore, name)):
+            raise RuntimeError(f"FailSafeTrackerStore.{name} is not the one of rasa 3.6.21: "
+                               "check connectors/tracker_store.py against the new Rasa")
+
+    def refuse(operation: str):
+        def on_error(self, error: Exception) -> None:
+            metrics.TRACKER_STORE_ERRORS.labels(operation).inc()
+            # The error's text can hold a conversation id (SQL parameters): its kind only.
+            log.error("tracker store: could not %s a conversation (%s); the message is not "
+                      "processed now, and no empty conversation is started in its place",
+                      operation, type(error).__name__)
+            raise TrackerStoreUnavailable(f"could not {operation} a conversation") from error
+
+        on_error.npt_refuses = True
+        return on_error
+
+    FailSafeTrackerStore.on_tracker_store_error = refuse("save")
+    FailSafeTrackerStore.on_tracker_store_retrieve_error = refuse("read")

@@ -36,12 +36,13 @@ from bot.channels.sms_store import (claim_inbound, last_choices_for_key, mark_fa
                                     record_inbound, record_outbound_for_key, scrub, set_status,
                                     unprocessed_inbound, update_delivery)
 from bot.channels.sms_text import choice_payload, render_with_choices, sms_variant
+from bot import metrics
 from bot.messages import text as say
 from bot.people.privacy import is_opted_out
 from bot.pseudonyms import (channel_identity, conversation_id, person_key,
                                    split_conversation_id)
 from connectors.background import BackgroundTasks, retry_delays_from_env
-from connectors.gate import as_words, count_start, last_question, opt_gate
+from connectors.gate import as_words, count_start, counted, last_question, opt_gate
 
 log = logging.getLogger(__name__)
 # The twilio library logs every request's headers at INFO: keep the log for what matters.
@@ -155,8 +156,11 @@ class SmsSender:
                     await asyncio.sleep(self.settings.retry_delays[attempt - 1])
                     continue
                 log.error("SMS %s not sent after %d attempts: %s", message_id, attempt, reason)
+                metrics.error("sms_send")
                 await self._record(mark_failed, message_id, reason, attempt, phone=phone)
                 return False
+            metrics.message_out(CHANNEL)
+            metrics.sms_segments(cost.encoding, cost.segments)
             await self._record(mark_sent, message_id, getattr(sent, "sid", None),
                                str(getattr(sent, "status", "") or "sent"), attempt)
             return True
@@ -277,6 +281,7 @@ class TwilioSmsInput(InputChannel):
     async def _handle(self, phone: str, body: str,
                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
 
+        metrics.message_in(CHANNEL)
         key = key_of(phone)
         conversation = conversation_id(CHANNEL, phone)
         output = TwilioSmsOutput(self.sender, in_turn=True)
@@ -321,6 +326,7 @@ class TwilioSmsInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
 
         hook = Blueprint("twilio_sms_webhook", __name__)
+        on_new_message = counted(CHANNEL, on_new_message)
 
         @hook.listener("after_server_start")
         async def recover(app, loop) -> None:

@@ -30,13 +30,14 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot import metrics
 from bot.addresses import client_address, source_of
 from bot.config import secret_key
 from bot.channels.channel_store import offered_choices, remember_choices
 from bot.people.privacy import is_opted_out
 from bot.pseudonyms import conversation_id, conversation_identity, person_key
-from connectors.gate import (as_words, code_gate, count_start, last_question, opt_gate,
-                             payloads)
+from connectors.gate import (as_words, code_gate, count_start, counted, last_question,
+                             opt_gate, payloads)
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ class WebChatOutput(SocketIOOutput):
     async def _send_message(self, socket_id: Text, response: Any) -> None:
         if await self._allowed(socket_id):
             await super()._send_message(socket_id, response)
+            metrics.message_out(CHANNEL)
         else:
             log.info("web chat message to an opted-out person not sent")
 
@@ -112,6 +114,7 @@ class WebChatOutput(SocketIOOutput):
                                **kwargs: Any) -> None:
         if await self._allowed(recipient_id):
             await super().send_custom_json(recipient_id, json_message, **kwargs)
+            metrics.message_out(CHANNEL)
 
     async def send_text_with_buttons(self, recipient_id: Text, text: Text,
                                      buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
@@ -136,6 +139,7 @@ class WebChatInput(SocketIOInput):
         return WebChatOutput(self.sio, self.bot_message_evt)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = counted(CHANNEL, on_new_message)
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
         hook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
@@ -176,6 +180,7 @@ class WebChatInput(SocketIOInput):
             if conversation is None or not isinstance(data, dict):
                 log.info("web chat message before a session was confirmed: ignored")
                 return
+            metrics.message_in(CHANNEL)
             text = data.get("message")
             text = text[:MAX_TEXT] if isinstance(text, str) else ""
             output = WebChatOutput(sio, self.bot_message_evt, in_turn=True)

@@ -27,7 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts.servers import (PROJECT_DIR, VENV_BIN, Process, free_port,  # noqa: E402
-                             port_in_use, prepare, simulator_env, wait_healthy)
+                             metrics_folder, port_in_use, prepare, simulator_env,
+                             wait_healthy)
 from scripts.services.nginx import Nginx, render  # noqa: E402
 from scripts.services.postgres import PostgresServer, find_bindir  # noqa: E402
 from scripts.services.redis import RedisServer  # noqa: E402
@@ -89,6 +90,11 @@ class Production:
         """Rasa's HTTP API through nginx (either server)."""
         return f"http://127.0.0.1:{self.rasa_api_port}"
 
+    @property
+    def metrics_url(self) -> str:
+        """Prometheus' scrape: the web app itself (not public through nginx)."""
+        return f"http://127.0.0.1:{self.web_port}/metrics"
+
     def process(self, name: str) -> Process:
         return next(p for p in self.processes if p.name == name)
 
@@ -125,6 +131,8 @@ class Production:
             "NPT_RASA_TOKEN": token, "NPT_RASA_URL": self.rasa_url,
             # Links and Twilio's signatures name the public address (nginx).
             "NPT_PUBLIC_URL": os.environ.get("NPT_PUBLIC_URL") or self.public_url,
+            # Every process counts into one folder; the web app's /metrics adds up.
+            "PROMETHEUS_MULTIPROC_DIR": metrics_folder(self.base / "metrics"),
             **self.extra_env,
         }
 
@@ -226,6 +234,7 @@ def main() -> int:
     print(f"Back-office: {production.web_url}backoffice")
     if simulated:
         print(f"SMS simulator (no Twilio account set): {production.web_url}sms-simulator")
+    print(f"Metrics (Prometheus, loopback only): {production.metrics_url}")
     print(f"PostgreSQL: {production.env['NPT_DATABASE_URL']} (data in {production.postgres_dir})")
     print(f"Logs: {production.log_dir}/ and {production.base}/nginx/   (Ctrl-C stops everything)\n",
           flush=True)

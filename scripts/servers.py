@@ -41,6 +41,15 @@ def simulator_env(web_port: int) -> dict[str, str]:
             "TWILIO_API_BASE_URL": f"http://127.0.0.1:{web_port}/sms-simulator/twilio"}
 
 
+def metrics_folder(path: Path) -> str:
+    """An empty folder for a run's metrics (PROMETHEUS_MULTIPROC_DIR, bot/metrics.py): the
+    files of an earlier run removed, so that counts start at zero."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+    return str(path)
+
+
 def prepare(env: dict[str, str], seed: bool = False) -> None:
     """Before anything starts: the assistant's database migrated (with `seed`, the real places
     and the demo partners loaded, as `make run` does), the funding rules checked."""
@@ -144,6 +153,9 @@ class Servers:
         self.env.setdefault("NPT_RASA_TOKEN",
                             os.environ.get("NPT_RASA_TOKEN") or secrets.token_urlsafe(24))
         self.env["NPT_RASA_URL"] = self.rasa_url
+        # Every process of this run counts into one folder; the web app's /metrics adds up.
+        self.env["PROMETHEUS_MULTIPROC_DIR"] = str(
+            self.log_dir.parent / "run" / f"metrics-{self.rasa_port}")
         if web_port:
             # The links the assistant sends (a webinar's invitation...) point at the web app.
             self.env["NPT_WEB_PORT"] = str(web_port)
@@ -177,6 +189,7 @@ class Servers:
         if busy:
             raise RuntimeError(f"port(s) {busy} already in use: is the assistant already running?")
         python = str(VENV_BIN / "python")
+        metrics_folder(Path(self.env["PROMETHEUS_MULTIPROC_DIR"]))
         prepare(self.env)
         self.processes = [
             # The action server answers Rasa only: loopback (rasa_sdk reads SANIC_HOST).

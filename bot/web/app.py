@@ -120,6 +120,23 @@ def create_app(socket_url: str | None = None, name: str | None = None) -> Sanic:
     async def health(request: Request) -> HTTPResponse:
         return response.json({"status": "ok"})
 
+    @app.get("/metrics")
+    async def metrics(request: Request) -> HTTPResponse:
+        """Prometheus' scrape of every process of the assistant (bot/metrics.py). Never behind
+        the public proxy; with NPT_METRICS_TOKEN set, the scraper also sends it as a bearer
+        token."""
+        import asyncio
+        import hmac
+
+        from bot import metrics as figures
+
+        token = os.environ.get("NPT_METRICS_TOKEN", "").strip()
+        given = request.headers.get("authorization", "")
+        if token and not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return response.text("unauthorized\n", status=401)
+        body = await asyncio.to_thread(figures.exposition)
+        return response.raw(body, content_type=figures.CONTENT_TYPE)
+
     # The back-office (/backoffice/...), registered before the catch-all of static files.
     app.blueprint(backoffice_blueprint())
     # The SMS simulator (/sms-simulator), answering 404 unless NPT_SMS_SIMULATOR=1.

@@ -232,6 +232,12 @@ class PostgresServer:
                         f"{START_TIMEOUT:.0f} s ({str(error).strip()}); its log:\n{_tail(self.log_file)}")
             time.sleep(0.05)
 
+    def start_again(self) -> None:
+        """Start the stopped server again on its data and port (a restart)."""
+        if not self._launch():
+            raise PostgresUnavailable(f"the PostgreSQL server did not start again; its log:\n"
+                                      f"{_tail(self.log_file)}")
+
     def _settings(self) -> list[str]:
         if self.durable:  # every process of the production mode keeps a pool of connections
             return ["-c", "max_connections=200"]

@@ -9,6 +9,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtt
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from connectors.tracker_store import ErasingSQLTrackerStore
+from tests.support.databases import rows
 
 DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
 
@@ -78,3 +79,75 @@ async def test_a_conversation_reads_back_as_rasa_own_store_reads_it(store, tmp_p
     assert [e.text for e in everything.events if isinstance(e, UserUttered)] == [
         "bonjour", "oui", "bonjour"]
     assert await store.retrieve("nobody") is None
+
+
+async def test_a_failing_store_is_never_a_silent_new_conversation(tmp_path, monkeypatch):
+    """Rasa's FailSafeTrackerStore would go on with an empty conversation in memory: the
+    failure is counted and raised instead, and nothing is kept in memory."""
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    import connectors.tracker_store
+
+    monkeypatch.setattr(connectors.tracker_store, "RETRY_DELAYS", ())  # no waiting here
+
+    from bot import metrics
+    from connectors.tracker_store import TrackerStoreUnavailable, refuse_silent_fallback
+
+    refuse_silent_fallback()
+    refuse_silent_fallback()  # twice: the second does nothing
+    broken = ErasingSQLTrackerStore(domain=DOMAIN, url=f"sqlite:///{tmp_path / 'tracker.db'}")
+    await broken.save(conversation("dora"))
+    broken.engine.dispose()
+    (tmp_path / "tracker.db").unlink()
+    (tmp_path / "tracker.db").mkdir()  # the database is gone: every query fails
+    store = FailSafeTrackerStore(broken)
+    reads = metrics.TRACKER_STORE_ERRORS.labels("read")._value.get()
+    saves = metrics.TRACKER_STORE_ERRORS.labels("save")._value.get()
+    with pytest.raises(TrackerStoreUnavailable):
+        await store.retrieve("dora")
+    with pytest.raises(TrackerStoreUnavailable):
+        await store.save(conversation("dora", UserUttered("oui", {"name": "affirm"})))
+    assert metrics.TRACKER_STORE_ERRORS.labels("read")._value.get() == reads + 1
+    assert metrics.TRACKER_STORE_ERRORS.labels("save")._value.get() == saves + 1
+    assert await store.fallback_tracker_store.retrieve("dora") is None
+
+
+async def restart_in(server, seconds: float) -> None:
+    """Start the server again after `seconds`, from this thread (the server is bound to the
+    life of the thread that starts it)."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
+    server.start_again()
+
+
+async def test_a_database_restart_is_waited_for(tmp_path):
+    """PostgreSQL stops and starts again while a conversation is read and saved: both wait
+    for it, and nothing is written twice."""
+    import asyncio
+    import tempfile
+
+    from scripts.services.postgres import PostgresServer, find_bindir
+
+    server = PostgresServer(bindir=find_bindir(), base=Path(tempfile.mkdtemp(prefix="npt-pg-")))
+    server.start()
+    try:
+        store = ErasingSQLTrackerStore(domain=DOMAIN, url=server.url())
+        first = conversation("eve")
+        await store.save(first)
+        server.stop()
+        restart = asyncio.create_task(restart_in(server, 1.5))
+        tracker = await store.retrieve("eve")  # waits for the server
+        await restart
+        assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["bonjour"]
+        server.stop()
+        restart = asyncio.create_task(restart_in(server, 1.5))
+        tracker.update(UserUttered("oui", {"name": "affirm"}))
+        await store.save(tracker)  # waits for the server
+        await restart
+        await store.save(tracker)  # again: nothing new to write
+        [(count,)] = rows(server.url(), "select count(*) from events where sender_id = ?", "eve")
+        assert count == len(tracker.events)
+    finally:
+        server.stop()
+        server.remove()

@@ -33,6 +33,17 @@ def redis_commands(production) -> dict:
     return {name.removeprefix("cmdstat_"): value["calls"] for name, value in stats.items()}
 
 
+def metrics(url: str) -> dict[tuple[str, tuple], float]:
+    """The samples /metrics gives: (name, labels) -> value."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    answer = requests.get(url, timeout=30)
+    assert answer.status_code == 200, answer.text[:200]
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(answer.text)
+            for sample in family.samples}
+
+
 def served_by(production) -> set[str]:
     """The Rasa servers nginx sent public requests to (its log names the upstream only)."""
     log = (production.nginx.base / "access.log").read_text()
@@ -79,6 +90,21 @@ def test_a_person_books_by_sms_through_nginx_and_the_scheduler_reminds_them(prod
     assert first.sent >= 1 and again.sent == 0, (first, again)
     reminder = production.twilio.wait_for(phone, before + 1)[-1]["body"]
     assert "rappel de votre rendez-vous" in reminder and reference in reminder
+    # Prometheus sees it all, added up over every process; nginx does not show it.
+    seen = metrics(production.metrics_url)
+    sms = (("channel", "twilio_sms"),)
+    assert seen[("npt_messages_received_total", sms)] >= len(HAPPY_PATH) + 5
+    assert seen[("npt_messages_sent_total", sms)] >= len(production.twilio.to(phone))
+    assert seen[("npt_turn_seconds_count", sms)] >= len(HAPPY_PATH) + 5
+    assert sum(value for (name, _), value in seen.items()
+               if name == "npt_sms_segments_total") >= len(production.twilio.to(phone))
+    assert seen[("npt_bookings_total", sms)] >= 1
+    assert seen[("npt_inbound_unprocessed", ())] == 0
+    assert requests.get(production.public_url + "/metrics", timeout=10).status_code == 404
+    # No log of any process holds the number or the first name.
+    for log in production.log_dir.glob("*.log"):
+        text = log.read_text(errors="replace")
+        assert phone[1:] not in text and "Fatou" not in text, log.name
 
 
 def test_a_forged_sms_webhook_is_refused_at_the_public_address(production):
