@@ -33,8 +33,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.sms_store import (claim_inbound, last_choices_for_key, mark_failed, mark_sent,
-                                    record_inbound, record_outbound_for_key, scrub, set_status,
-                                    unprocessed_inbound, update_delivery)
+                                    next_inbound, record_inbound, record_outbound_for_key, scrub,
+                                    set_status, unprocessed_inbound, update_delivery)
 from bot.channels.sms_text import choice_payload, render_with_choices, sms_variant
 from bot import metrics
 from bot.messages import text as say
@@ -182,6 +182,11 @@ class SmsSender:
         return self.client.messages.create(**options)
 
 
+def _turn_id(message_id: int | None) -> str | None:
+    """The id the conversation keeps for a stored SMS (Rasa's message_id of the turn)."""
+    return f"sms-{message_id}" if message_id is not None else None
+
+
 class TwilioSmsOutput(OutputChannel):
     """Each response of the assistant as one SMS (texts joined, choices numbered)."""
 
@@ -255,31 +260,59 @@ class TwilioSmsInput(InputChannel):
     async def _process(self, message_id: int, phone: str, body: str,
                        on_new_message: Callable[[UserMessage], Awaitable[Any]],
                        stale_after: float | None = None) -> None:
+        """Process the stored SMS, then the same number's next ones that came meanwhile, in
+        the order they came (an SMS whose number has an earlier one waiting is left to
+        whoever processes that one)."""
+        while await self._process_one(message_id, phone, body, on_new_message, stale_after):
+            following = await asyncio.to_thread(next_inbound, phone, message_id)
+            if following is None:
+                return
+            message_id, body, stale_after = following.id, following.body or "", None
+
+    async def _process_one(self, message_id: int, phone: str, body: str,
+                           on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                           stale_after: float | None = None) -> bool:
         """Claim the stored SMS, handle it; on an error try again, then keep it as failed
-        (with its error, for the operator), never silently left."""
+        (with its error, for the operator), never silently left. False when it was not this
+        task's to process (processed, in another's hands, or an earlier one waiting)."""
 
         for delay in (*self.retry_delays, None):
             attempt = await asyncio.to_thread(claim_inbound, message_id, stale_after)
             if attempt is None:
-                return  # processed, or in the hands of another process
+                return False
             try:
-                await self._handle(phone, body, on_new_message)
+                if attempt == 1 or not await self._already_said(phone, message_id):
+                    await self._handle(phone, body, on_new_message, message_id)
             except Exception as error:
                 reason = f"{type(error).__name__}: {error}"
                 if delay is None or attempt > len(self.retry_delays):
                     log.exception("SMS %s not processed after %d attempts", message_id, attempt)
+                    metrics.error("sms_inbound")
                     await asyncio.to_thread(set_status, message_id, "failed", reason)
-                    return
+                    return True
                 log.warning("SMS %s: attempt %d failed; trying again", message_id, attempt)
                 await asyncio.to_thread(set_status, message_id, "received", reason)
                 await asyncio.sleep(delay)
                 stale_after = None
                 continue
             await asyncio.to_thread(set_status, message_id, "processed")
-            return
+            return True
+        return True
+
+    async def _already_said(self, phone: str, message_id: int) -> bool:
+        """True when the conversation already holds this SMS (a process stopped after the
+        turn was saved and before the SMS was marked processed): it is not processed twice."""
+        store = getattr(self.agent, "tracker_store", None)
+        if store is None:
+            return False
+        tracker = await store.retrieve(conversation_id(CHANNEL, phone))
+        wanted = _turn_id(message_id)
+        return tracker is not None and any(
+            getattr(event, "message_id", None) == wanted for event in tracker.events)
 
     async def _handle(self, phone: str, body: str,
-                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                      message_id: int | None = None) -> None:
 
         metrics.message_in(CHANNEL)
         key = key_of(phone)
@@ -308,7 +341,8 @@ class TwilioSmsInput(InputChannel):
         payload = choice_payload(body, choices) if choices else None
         await count_start(conversation, CHANNEL)
         await on_new_message(UserMessage(payload or as_words(body), output, conversation,
-                                         input_channel=CHANNEL))
+                                         input_channel=CHANNEL,
+                                         message_id=_turn_id(message_id)))
 
     async def _recover(self, on_new_message, older_than: float) -> None:
         """Messages stored but not processed (the server stopped, or another one did) are

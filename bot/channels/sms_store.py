@@ -100,12 +100,29 @@ def claim_inbound(message_id: int, stale_after: float | None = None,
                   url: str | None = None) -> int | None:
     """Take a received SMS for processing; the attempt number, or None when another process has
     it or it was processed (bot/channels/claims.py: never by two processes; a row left
-    `processing` by a process that stopped is taken again after `stale_after` seconds)."""
+    `processing` by a process that stopped is taken again after `stale_after` seconds), or
+    when an earlier SMS of the same number is still waiting: a person's messages are processed
+    one after the other, in the order they came (`next_inbound` then gives the next one)."""
     with session_scope(url) as session:
         row = session.get(SmsMessage, message_id)
         if row is None or row.direction != "in":
             return None
+        if row.phone is not None and session.execute(
+                select(SmsMessage.id).where(
+                    SmsMessage.direction == "in", SmsMessage.phone == row.phone,
+                    SmsMessage.id < row.id,
+                    SmsMessage.status.in_(("received", "processing"))).limit(1)).first():
+            return None
         return claim_row(session, SmsMessage, row, row.updated_at, stale_after)
+
+
+def next_inbound(phone: str, after_id: int, url: str | None = None) -> SmsRecord | None:
+    """The first SMS of `phone` received after message `after_id` and not processed yet."""
+    with session_scope(url) as session:
+        row = session.execute(select(SmsMessage).where(
+            SmsMessage.direction == "in", SmsMessage.phone == phone, SmsMessage.id > after_id,
+            SmsMessage.status == "received").order_by(SmsMessage.id).limit(1)).scalar()
+        return _record(row) if row is not None else None
 
 
 def inbound_counts(url: str | None = None) -> dict[str, int]:

@@ -182,13 +182,13 @@ def sms_row(message_id: int) -> SmsMessage:
 def test_an_sms_whose_processing_raises_is_tried_again_then_kept_as_failed(quick_retries):
     from connectors.twilio_sms import key_of
 
-    phone = "+33612345001"
+    phone, other = "+33612345001", "+33612345002"
     once = sms_store.record_inbound("SM-retry-1", phone, key_of(phone), "bonjour")
-    always = sms_store.record_inbound("SM-retry-2", phone, key_of(phone), "oui")
+    always = sms_store.record_inbound("SM-retry-2", other, key_of(other), "oui")
     channel = sms_input()
 
     asyncio.run(channel._process(once, phone, "bonjour", Rasa(failures=1)))
-    asyncio.run(channel._process(always, phone, "oui", Rasa(failures=10)))
+    asyncio.run(channel._process(always, other, "oui", Rasa(failures=10)))
 
     assert (sms_row(once).status, sms_row(once).attempts) == ("processed", 2)
     failed = sms_row(always)
@@ -220,15 +220,86 @@ def test_sms_recovered_by_two_processes_at_once_are_processed_once(quick_retries
     assert attempts == [1] * 5
 
 
+def test_a_numbers_messages_are_processed_in_the_order_they_came(quick_retries):
+    """The later SMS is handed over first: it waits for the earlier one, which is processed
+    first and then takes the later one along."""
+    from connectors.twilio_sms import key_of
+
+    phone = "+33612345301"
+    first = sms_store.record_inbound("SM-order-1", phone, key_of(phone), "bonjour")
+    second = sms_store.record_inbound("SM-order-2", phone, key_of(phone), "oui")
+    rasa, channel = Rasa(), sms_input()
+
+    asyncio.run(channel._process(second, phone, "oui", rasa))
+    assert rasa.received == [] and sms_row(second).status == "received"
+    asyncio.run(channel._process(first, phone, "bonjour", rasa))
+    assert rasa.received == [(f"sms:{phone}", "bonjour"), (f"sms:{phone}", "oui")]
+    assert {sms_row(first).status, sms_row(second).status} == {"processed"}
+
+
+def test_a_burst_from_one_number_on_two_servers_is_processed_once_in_order(quick_retries):
+    from connectors.twilio_sms import key_of
+
+    phone = "+33612345401"
+    texts = [f"message {n}" for n in range(6)]
+    ids = [sms_store.record_inbound(f"SM-burst-{n}", phone, key_of(phone), text)
+           for n, text in enumerate(texts)]
+    rasa = Rasa()
+
+    async def two_servers():
+        one, two = sms_input(), sms_input()
+        handed = [(one if n % 2 else two)._process(i, phone, t, rasa)
+                  for n, (i, t) in enumerate(zip(ids, texts))]
+        await asyncio.gather(*reversed(handed))
+
+    asyncio.run(two_servers())
+    assert [text for _, text in rasa.received] == texts
+    assert {sms_row(i).status for i in ids} == {"processed"}
+
+
+def test_an_sms_already_in_the_conversation_is_not_processed_again(quick_retries, tmp_path):
+    """A server stopped after the turn was saved and before the SMS was marked processed: the
+    SMS taken up again is marked processed without a second turn."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from connectors.tracker_store import ErasingSQLTrackerStore
+    from connectors.twilio_sms import key_of
+
+    phone = "+33612345501"
+    said = sms_store.record_inbound("SM-said-1", phone, key_of(phone), "bonjour")
+    assert sms_store.claim_inbound(said) == 1  # the server that then stopped
+    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
+    store = ErasingSQLTrackerStore(domain=domain, url=f"sqlite:///{tmp_path / 'tracker.db'}")
+    asyncio.run(store.save(DialogueStateTracker.from_events(f"sms:{phone}", [
+        ActionExecuted("action_listen"),
+        UserUttered("bonjour", {"name": "greet"}, message_id=f"sms-{said}")],
+        slots=domain.slots)))
+    channel, rasa = sms_input(), Rasa()
+    channel.agent = SimpleNamespace(tracker_store=store)
+
+    asyncio.run(channel._process(said, phone, "bonjour", rasa, stale_after=0))
+    assert rasa.received == [] and sms_row(said).status == "processed"
+    # A message the conversation does not hold yet is processed as usual.
+    other = sms_store.record_inbound("SM-said-2", phone, key_of(phone), "oui")
+    assert sms_store.claim_inbound(other) == 1
+    asyncio.run(channel._process(other, phone, "oui", rasa, stale_after=0))
+    assert rasa.received == [(f"sms:{phone}", "oui")]
+
+
 def test_npt_inbound_tells_the_operator_what_could_not_be_processed(quick_retries, capsys):
     from bot.cli import main
     from connectors.twilio_sms import key_of
 
-    phone = "+33612345201"
+    phone, other = "+33612345201", "+33612345202"
     done = sms_store.record_inbound("SM-count-1", phone, key_of(phone), "bonjour")
-    stuck = sms_store.record_inbound("SM-count-2", phone, key_of(phone), "oui")
+    stuck = sms_store.record_inbound("SM-count-2", other, key_of(other), "oui")
     asyncio.run(sms_input()._process(done, phone, "bonjour", Rasa()))
-    asyncio.run(sms_input()._process(stuck, phone, "oui", Rasa(failures=10)))
+    asyncio.run(sms_input()._process(stuck, other, "oui", Rasa(failures=10)))
     row_id, update = store_update(700200, "bonjour")
 
     assert main(["inbound"]) == 1
