@@ -20,6 +20,27 @@ def retry_delays_from_env() -> tuple[float, ...]:
         return (2.0, 10.0)
 
 
+# Waits before trying a database call again when the database could not be reached: about 8 s
+# in all, within the 15 s Twilio waits for a webhook's answer.
+DB_RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+async def patiently(function: Callable, *args, **kwargs):
+    """`function(*args, **kwargs)` off the event loop; when the database cannot be reached (a
+    restart), tried again for a few seconds before the error is raised."""
+    from bot.db.session import connection_lost
+
+    for delay in (*DB_RETRY_DELAYS, None):
+        try:
+            return await asyncio.to_thread(function, *args, **kwargs)
+        except Exception as error:
+            if delay is None or not connection_lost(error):
+                raise
+            log.warning("database unreachable in %s (%s); trying again in %.2f s",
+                        getattr(function, "__name__", "a call"), type(error).__name__, delay)
+            await asyncio.sleep(delay)
+
+
 class BackgroundTasks:
     """Tasks on the server's loop, referenced until they end (the loop keeps only weak ones)."""
 

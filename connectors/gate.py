@@ -18,7 +18,6 @@
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any, Awaitable, Callable, Iterable, Optional
 
@@ -29,6 +28,7 @@ from bot.funnel.starts import month_of, record_start
 from bot.prescripteurs.sessions import active_session, enter, typed_code
 from bot.people.privacy import is_opted_out
 from bot.people.opt_words import apply_opt_word, opt_word
+from connectors.background import patiently
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ async def code_gate(conversation: str, channel: str, text: str | None,
     code = typed_code(text)
     if code is None:
         return None
-    entry = await asyncio.to_thread(enter, code, conversation, channel, throttle_key)
+    entry = await patiently(enter, code, conversation, channel, throttle_key)
     if entry.status is CodeCheck.OK:
         log.info("prescripteur mode opened for organisation %s", entry.session.organisation_id)
         return PRESCRIPTEUR_START
@@ -93,7 +93,7 @@ async def count_start(conversation: str, channel: str) -> None:
     if counted is not None and conversation in counted:
         return
     try:
-        await asyncio.to_thread(_count_start, conversation, channel)
+        await patiently(_count_start, conversation, channel)
     except Exception:  # the database is down: the conversation goes on, uncounted
         log.exception("could not count a conversation start")
         return
@@ -150,11 +150,11 @@ async def opt_gate(key: str, text: str, confirm: Callable[[str], Awaitable[Any]]
     gives the question to say again (then `said(question)` says it)."""
     word = opt_word(text)
     if word == "stop":
-        if await asyncio.to_thread(apply_opt_word, key, word):
+        if await patiently(apply_opt_word, key, word):
             await confirm(say(stopped))
         return True
     if word == "start":
-        await asyncio.to_thread(apply_opt_word, key, word)
+        await patiently(apply_opt_word, key, word)
         question = await resume() if resume is not None else None
         if question and said is not None:
             await confirm(say(resumed))
@@ -162,7 +162,7 @@ async def opt_gate(key: str, text: str, confirm: Callable[[str], Awaitable[Any]]
         else:
             await confirm(say(started))
         return True
-    if await asyncio.to_thread(is_opted_out, key):
+    if await patiently(is_opted_out, key):
         log.info("message from an opted-out person: not answered (START lets them in again)")
         return True
     return False

@@ -38,7 +38,7 @@ from bot.people.privacy import is_opted_out
 from bot.people.opt_words import opt_word
 from bot.pseudonyms import (channel_identity, conversation_id, person_key,
                                    split_conversation_id)
-from connectors.background import BackgroundTasks, retry_delays_from_env
+from connectors.background import BackgroundTasks, patiently, retry_delays_from_env
 from connectors.gate import (as_words, code_gate, count_start, counted, last_question,
                              opt_gate)
 
@@ -122,7 +122,7 @@ class TelegramOutput(OutputChannel):
             log.error("Telegram message not sent: not a Telegram conversation")
             return False
         force = force or self.in_turn
-        if not force and await asyncio.to_thread(is_opted_out, key_of(chat_id)):
+        if not force and await patiently(is_opted_out, key_of(chat_id)):
             log.info("Telegram message to an opted-out chat not sent")
             return False
         text = (text or "").strip()[:TELEGRAM_LIMIT] or "…"
@@ -161,7 +161,7 @@ class TelegramOutput(OutputChannel):
             text = f"{text}\n{message['image']}".strip()
         if buttons:
             chat_id = chat_of(recipient_id) if ":" in str(recipient_id) else str(recipient_id)
-            await asyncio.to_thread(remember_choices, CHANNEL, chat_id, buttons)
+            await patiently(remember_choices, CHANNEL, chat_id, buttons)
             await self._send(recipient_id, text, _keyboard(buttons))
         elif text:
             await self._send(recipient_id, text)
@@ -209,9 +209,9 @@ class TelegramInput(InputChannel):
             if query.message is None:
                 return
             chat_id = str(query.message.chat.id)
-            if await asyncio.to_thread(is_opted_out, key_of(chat_id)):
+            if await patiently(is_opted_out, key_of(chat_id)):
                 return
-            choices = await asyncio.to_thread(offered_choices, CHANNEL, chat_id)
+            choices = await patiently(offered_choices, CHANNEL, chat_id)
             data = (query.data or "").strip()
             index = int(data) - 1 if data.isdigit() else -1
             if 0 <= index < len(choices):
@@ -222,7 +222,7 @@ class TelegramInput(InputChannel):
             return
         if update.edited_message is not None:
             edited_chat = str(update.edited_message.chat.id)
-            if not await asyncio.to_thread(is_opted_out, key_of(edited_chat)):
+            if not await patiently(is_opted_out, key_of(edited_chat)):
                 await output._send(edited_chat, say("telegram_edited"))
             return
         message = update.message
@@ -317,7 +317,7 @@ class TelegramInput(InputChannel):
             chat = update.effective_chat
             key = key_of(str(chat.id)) if chat is not None else None
             # Stored before Telegram hears back: a crash after the answer loses nothing.
-            row_id = await asyncio.to_thread(telegram_store.record_update, str(update.update_id),
+            row_id = await patiently(telegram_store.record_update, str(update.update_id),
                                              json.dumps(data), key)
             if row_id is None:
                 log.info("Telegram update %s seen again: not processed twice", update.update_id)
@@ -332,14 +332,14 @@ class TelegramInput(InputChannel):
         processed now; each is claimed first, so none is processed twice."""
         from telegram import Update
 
-        left = await asyncio.to_thread(telegram_store.unprocessed, older_than)
+        left = await patiently(telegram_store.unprocessed, older_than)
         if left:
             log.info("Telegram: processing %d update(s) received before the restart", len(left))
         for stored in left:
             try:
                 update = Update.de_json(json.loads(stored.payload), self.bot)
             except Exception as error:
-                await asyncio.to_thread(telegram_store.finish, stored.id,
+                await patiently(telegram_store.finish, stored.id,
                                         f"unreadable: {type(error).__name__}")
                 continue
             self.background.spawn(self._process(stored.id, update, on_new_message,
@@ -349,7 +349,7 @@ class TelegramInput(InputChannel):
                        stale_after: float | None = None) -> None:
         """Claim the stored update, handle it; on an error try again, then keep it as failed."""
         for attempt_delay in (*self.retry_delays, None):
-            attempt = await asyncio.to_thread(telegram_store.claim, row_id, None, stale_after)
+            attempt = await patiently(telegram_store.claim, row_id, None, stale_after)
             if attempt is None:
                 return  # processed, or in the hands of another process
             try:
@@ -359,13 +359,13 @@ class TelegramInput(InputChannel):
                 if attempt_delay is None or attempt > len(self.retry_delays):
                     log.error("Telegram update %s not processed after %d attempts: %s",
                               update.update_id, attempt, reason)
-                    await asyncio.to_thread(telegram_store.finish, row_id, reason)
+                    await patiently(telegram_store.finish, row_id, reason)
                     return
                 log.warning("Telegram update %s: attempt %d failed (%s); trying again",
                             update.update_id, attempt, reason)
-                await asyncio.to_thread(telegram_store.release, row_id, reason)
+                await patiently(telegram_store.release, row_id, reason)
                 await asyncio.sleep(attempt_delay)
                 stale_after = None
                 continue
-            await asyncio.to_thread(telegram_store.finish, row_id)
+            await patiently(telegram_store.finish, row_id)
             return

@@ -28,9 +28,8 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
-
 from bot import metrics
+from bot.db.session import connection_lost
 
 from bot.config import tracker_database_url
 from bot.people.identity import sibling_conversation_ids
@@ -46,17 +45,12 @@ class TrackerStoreUnavailable(Exception):
     """The conversation could not be read or saved: the message is not processed now."""
 
 
-def _connection_lost(error: Exception) -> bool:
-    return isinstance(error, OperationalError) or (
-        isinstance(error, DBAPIError) and bool(error.connection_invalidated))
-
-
 async def _with_retries(operation, what: str):
     for attempt, delay in enumerate((*RETRY_DELAYS, None)):
         try:
             return await operation()
         except Exception as error:
-            if delay is None or not _connection_lost(error):
+            if delay is None or not connection_lost(error):
                 raise
             log.warning("tracker store: %s failed (%s), trying again in %.2f s", what,
                         type(error).__name__, delay)

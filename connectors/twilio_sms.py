@@ -41,7 +41,7 @@ from bot.messages import text as say
 from bot.people.privacy import is_opted_out
 from bot.pseudonyms import (channel_identity, conversation_id, person_key,
                                    split_conversation_id)
-from connectors.background import BackgroundTasks, retry_delays_from_env
+from connectors.background import BackgroundTasks, patiently, retry_delays_from_env
 from connectors.gate import as_words, count_start, counted, last_question, opt_gate
 
 log = logging.getLogger(__name__)
@@ -132,14 +132,14 @@ class SmsSender:
         attempt failed: then the failure is stored and logged)."""
 
         key = key_of(phone)
-        if not force and await asyncio.to_thread(is_opted_out, key):
+        if not force and await patiently(is_opted_out, key):
             log.info("SMS to an opted-out number not sent")
             return False
         message = render_with_choices(body, buttons or []) if buttons else body
         message, cost = sms_variant(message)
         if not message.strip():
             return False
-        message_id = await asyncio.to_thread(record_outbound_for_key, key, message, buttons,
+        message_id = await patiently(record_outbound_for_key, key, message, buttons,
                                              cost.encoding, cost.segments)
         callback = (f"{self.settings.public_url}/webhooks/{CHANNEL}/status"
                     if self.settings.public_url else None)
@@ -171,7 +171,7 @@ class SmsSender:
         """Record a send's outcome; a failure to record it (the database is busy or down) is
         logged and does not stop the rest of the turn: the SMS itself went out or not."""
         try:
-            await asyncio.to_thread(function, *args, **kwargs)
+            await patiently(function, *args, **kwargs)
         except Exception:
             log.exception("SMS outcome not recorded (%s)", getattr(function, "__name__", "?"))
 
@@ -264,7 +264,7 @@ class TwilioSmsInput(InputChannel):
         the order they came (an SMS whose number has an earlier one waiting is left to
         whoever processes that one)."""
         while await self._process_one(message_id, phone, body, on_new_message, stale_after):
-            following = await asyncio.to_thread(next_inbound, phone, message_id)
+            following = await patiently(next_inbound, phone, message_id)
             if following is None:
                 return
             message_id, body, stale_after = following.id, following.body or "", None
@@ -277,7 +277,7 @@ class TwilioSmsInput(InputChannel):
         task's to process (processed, in another's hands, or an earlier one waiting)."""
 
         for delay in (*self.retry_delays, None):
-            attempt = await asyncio.to_thread(claim_inbound, message_id, stale_after)
+            attempt = await patiently(claim_inbound, message_id, stale_after)
             if attempt is None:
                 return False
             try:
@@ -288,14 +288,14 @@ class TwilioSmsInput(InputChannel):
                 if delay is None or attempt > len(self.retry_delays):
                     log.exception("SMS %s not processed after %d attempts", message_id, attempt)
                     metrics.error("sms_inbound")
-                    await asyncio.to_thread(set_status, message_id, "failed", reason)
+                    await patiently(set_status, message_id, "failed", reason)
                     return True
                 log.warning("SMS %s: attempt %d failed; trying again", message_id, attempt)
-                await asyncio.to_thread(set_status, message_id, "received", reason)
+                await patiently(set_status, message_id, "received", reason)
                 await asyncio.sleep(delay)
                 stale_after = None
                 continue
-            await asyncio.to_thread(set_status, message_id, "processed")
+            await patiently(set_status, message_id, "processed")
             return True
         return True
 
@@ -337,7 +337,7 @@ class TwilioSmsInput(InputChannel):
         if len(body) > MAX_BODY:
             await self.sender.send(phone, say("sms_too_long"))
             body = body[:MAX_BODY]
-        choices = await asyncio.to_thread(last_choices_for_key, key)
+        choices = await patiently(last_choices_for_key, key)
         payload = choice_payload(body, choices) if choices else None
         await count_start(conversation, CHANNEL)
         await on_new_message(UserMessage(payload or as_words(body), output, conversation,
@@ -348,7 +348,7 @@ class TwilioSmsInput(InputChannel):
         """Messages stored but not processed (the server stopped, or another one did) are
         processed now; each is claimed first, so none is processed twice."""
 
-        left = await asyncio.to_thread(unprocessed_inbound, older_than)
+        left = await patiently(unprocessed_inbound, older_than)
         if left:
             log.info("SMS: processing %d stored message(s) not processed yet", len(left))
         for record in left:
@@ -392,7 +392,7 @@ class TwilioSmsInput(InputChannel):
             if not sid or not phone:
                 return response.text("MessageSid and From are required", status=400)
             body = form.get("Body", "")  # empty for an MMS without text: a kind answer
-            message_id = await asyncio.to_thread(record_inbound, sid, phone, key_of(phone), body)
+            message_id = await patiently(record_inbound, sid, phone, key_of(phone), body)
             if message_id is None:
                 log.info("SMS %s received again: already stored, not processed twice", sid)
             else:
@@ -409,7 +409,7 @@ class TwilioSmsInput(InputChannel):
             sid = form.get("MessageSid", "").strip()
             state = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
             if sid and state:
-                await asyncio.to_thread(update_delivery, sid, state, form.get("ErrorCode"))
+                await patiently(update_delivery, sid, state, form.get("ErrorCode"))
             return response.text("", status=204)
 
         return hook

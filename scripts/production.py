@@ -185,6 +185,15 @@ class Production:
             temp=self.services_dir / "nginx-temp")
         self.nginx.start()
 
+    def supervise(self) -> list[str]:
+        """Start again every process that stopped (as a service manager would); their names."""
+        restarted = []
+        for process in self.processes:
+            if not process.alive():
+                process.start()
+                restarted.append(process.name)
+        return restarted
+
     def stop(self) -> None:
         if self.nginx is not None:
             self.nginx.stop()
@@ -239,13 +248,11 @@ def main() -> int:
     print(f"Logs: {production.log_dir}/ and {production.base}/nginx/   (Ctrl-C stops everything)\n",
           flush=True)
     while not stopping:
-        dead = [p for p in production.processes if not p.alive()]
-        if dead:
-            print(f"{dead[0].name} stopped unexpectedly; log tail:\n{dead[0].log_tail()}",
-                  file=sys.stderr)
-            production.stop()
-            return 1
-        time.sleep(0.5)
+        # A server that stops is started again; the others go on meanwhile.
+        for name in production.supervise():
+            print(f"{name} stopped unexpectedly and was started again (log "
+                  f"{production.process(name).log_path})", file=sys.stderr, flush=True)
+        time.sleep(1)
     print("Stopping...", flush=True)
     production.stop()
     return 0

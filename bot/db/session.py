@@ -12,7 +12,7 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -67,6 +67,13 @@ def _engine(url: str) -> Engine:
             cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
     return engine
+
+
+def connection_lost(error: BaseException) -> bool:
+    """True when `error` means the database could not be reached (it is restarting, or the
+    connection dropped): worth trying again in a moment, unlike a wrong query."""
+    return isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and bool(error.connection_invalidated))
 
 
 def missing_table(table: str, url: str | None = None) -> str | None:
