@@ -394,6 +394,11 @@ def main() -> int:
         from scripts.bench_sms import bench_sms
         report["sms_path"] = bench_sms(model)
 
+        print("Production mode: an SMS burst, then crashes (scripts/bench_burst.py)...",
+              flush=True)
+        from scripts.bench_burst import bench_burst_and_crash
+        report["burst"], report["crash"] = bench_burst_and_crash(model)
+
         print("Load on the baseline (REST)...", flush=True)
         port = free_port()
         base_servers = Servers(baseline / "models" / "baseline.tar.gz", rasa_port=port,
@@ -478,6 +483,23 @@ def print_table(report: dict) -> None:
     if long:
         print(f"One conversation of {long['turns']} turns: p50 {long['first_10_p50_ms']} ms for "
               f"its first 10, {long['last_10_p50_ms']} ms for its last 10 ({long['growth']}x)")
+    burst = report.get("burst") or {}
+    if burst:
+        print(f"\nProduction mode ({burst['rasa_servers']} Rasa and {burst['action_servers']} "
+              f"action servers behind nginx), burst of {burst['webhooks']} SMS webhooks from "
+              f"{burst['conversations']} numbers sent in {burst['sent_in_s']} s: "
+              f"{burst['acknowledged']} acknowledged (p99 {burst['ack_p99_ms']} ms, max "
+              f"{burst['ack_max_ms']} ms); answered once and in order: "
+              f"{burst['answered_once_in_order']}/{burst['conversations']} conversations "
+              f"(missing {burst['missing']}, twice {burst['twice']}, out of order "
+              f"{burst['out_of_order']}); drained in {burst['drained_in_s']} s")
+    for name, row in (report.get("crash") or {}).items():
+        if isinstance(row, dict):
+            print(f"Crash, {name}: {row['acknowledged']}/{row['webhooks']} acknowledged, "
+                  f"answered once and in order {row['answered_once_in_order']}/"
+                  f"{row['conversations']} (missing {row['missing']}, twice {row['twice']}, "
+                  f"out of order {row['out_of_order']}), drained in {row['drained_in_s']} s, "
+                  f"tracker store errors {row['tracker_store_errors']:.0f}")
     profile = report.get("profile") or {}
     if profile.get("samples"):
         print(f"\nWhere Rasa's busy CPU goes ({profile['samples']} samples, "
