@@ -66,6 +66,9 @@ class SmsSettings:
     public_url: str
     retry_delays: tuple[float, ...]
     inbound_retry_delays: tuple[float, ...] = (2.0, 10.0)
+    # Turns this process runs at once; the other stored SMS wait (in the database) for theirs,
+    # so that a burst of webhooks is still acknowledged at once.
+    concurrency: int = 16
 
     @classmethod
     def from_env(cls) -> "SmsSettings":
@@ -77,9 +80,11 @@ class SmsSettings:
                            (env("NPT_SMS_RETRY_SECONDS") or "2,10").split(",") if part.strip())
         except ValueError:
             delays = (2.0, 10.0)
+        concurrency = env("NPT_SMS_CONCURRENCY")
         return cls(env("TWILIO_ACCOUNT_SID"), env("TWILIO_AUTH_TOKEN"), env("TWILIO_FROM_NUMBER"),
                    env("TWILIO_API_BASE_URL"), env("NPT_PUBLIC_URL").rstrip("/"), delays,
-                   retry_delays_from_env())
+                   retry_delays_from_env(),
+                   int(concurrency) if concurrency.isdigit() and int(concurrency) > 0 else 16)
 
     @property
     def enabled(self) -> bool:
@@ -237,6 +242,8 @@ class TwilioSmsInput(InputChannel):
         self.background = BackgroundTasks()
         self.agent = None  # Rasa's agent, to read a conversation back after START
         self.retry_delays = settings.inbound_retry_delays
+        self.turns = asyncio.Semaphore(settings.concurrency)
+        self.queued: set[int] = set()  # stored SMS with a task of this process
         if settings.enabled:
             log.info("SMS channel on (Twilio, from %s)", settings.from_number)
         else:
@@ -262,12 +269,23 @@ class TwilioSmsInput(InputChannel):
                        stale_after: float | None = None) -> None:
         """Process the stored SMS, then the same number's next ones that came meanwhile, in
         the order they came (an SMS whose number has an earlier one waiting is left to
-        whoever processes that one)."""
-        while await self._process_one(message_id, phone, body, on_new_message, stale_after):
-            following = await patiently(next_inbound, phone, message_id)
-            if following is None:
-                return
-            message_id, body, stale_after = following.id, following.body or "", None
+        whoever processes that one). At most `concurrency` turns run at once in this process."""
+        self.queued.add(message_id)
+        try:
+            while True:
+                async with self.turns:
+                    done = await self._process_one(message_id, phone, body, on_new_message,
+                                                   stale_after)
+                if not done:
+                    return
+                following = await patiently(next_inbound, phone, message_id)
+                if following is None:
+                    return
+                self.queued.discard(message_id)
+                message_id, body, stale_after = following.id, following.body or "", None
+                self.queued.add(message_id)
+        finally:
+            self.queued.discard(message_id)
 
     async def _process_one(self, message_id: int, phone: str, body: str,
                            on_new_message: Callable[[UserMessage], Awaitable[Any]],
@@ -352,7 +370,7 @@ class TwilioSmsInput(InputChannel):
         if left:
             log.info("SMS: processing %d stored message(s) not processed yet", len(left))
         for record in left:
-            if record.phone is None:  # erased since (SUPPRIMER)
+            if record.phone is None or record.id in self.queued:  # erased since, or waiting here
                 continue
             self.background.spawn(self._process(record.id, record.phone, record.body or "",
                                                 on_new_message, stale_after=STALE_SECONDS))

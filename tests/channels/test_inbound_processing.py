@@ -291,6 +291,42 @@ def test_an_sms_already_in_the_conversation_is_not_processed_again(quick_retries
     assert rasa.received == [(f"sms:{phone}", "oui")]
 
 
+def test_a_burst_waits_for_its_turns_and_no_message_is_taken_twice(quick_retries):
+    """Twelve numbers write at once to a process that runs three turns at a time: never more
+    than three reach Rasa together, every message is processed once, and the recovery round
+    leaves alone the ones waiting here."""
+    from connectors.twilio_sms import SmsSettings, TwilioSmsInput, key_of
+
+    phones = [f"+336123456{n:02d}" for n in range(12)]
+    ids = [sms_store.record_inbound(f"SM-wait-{n}", phone, key_of(phone), "bonjour")
+           for n, phone in enumerate(phones)]
+    channel = TwilioSmsInput(SmsSettings("AC" + "0" * 32, "token", "+33700000000",
+                                         "http://127.0.0.1:9", "", (0.01,), (0.01, 0.01), 3))
+    busy, most, received = 0, 0, []
+
+    async def rasa(message) -> None:
+        nonlocal busy, most
+        busy += 1
+        most = max(most, busy)
+        await asyncio.sleep(0.05)
+        received.append(message.sender_id)
+        busy -= 1
+
+    async def burst():
+        waiting = [asyncio.create_task(channel._process(i, p, "bonjour", rasa))
+                   for i, p in zip(ids, phones)]
+        await asyncio.sleep(0.01)
+        assert len(channel.queued) == 12
+        await channel._recover(rasa, 0)  # every one is waiting here: none started again
+        assert not channel.background._tasks
+        await asyncio.gather(*waiting)
+
+    asyncio.run(burst())
+    assert most == 3
+    assert sorted(received) == sorted(f"sms:{p}" for p in phones)
+    assert {sms_row(i).status for i in ids} == {"processed"} and not channel.queued
+
+
 def test_npt_inbound_tells_the_operator_what_could_not_be_processed(quick_retries, capsys):
     from bot.cli import main
     from connectors.twilio_sms import key_of
