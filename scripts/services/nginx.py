@@ -8,9 +8,10 @@ import pwd
 import shutil
 import socket
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from scripts.services.process import start_bound, terminate, wait_ready
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.in")
 START_TIMEOUT = 30.0
@@ -75,20 +76,14 @@ class Nginx:
                                 "-c", str(conf)], capture_output=True, text=True)
         if check.returncode != 0:
             raise NginxUnavailable(f"nginx refused its configuration {conf}:\n{check.stderr}")
-        prefix = [shutil.which("setpriv"), "--pdeathsig", "SIGTERM", "--"] \
-            if shutil.which("setpriv") else []
-        self.process = subprocess.Popen(
-            [*prefix, binary, "-p", str(self.base), "-e", str(self.error_log), "-c", str(conf),
-             "-g", "daemon off;"], cwd=self.base, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + START_TIMEOUT
-        while not all(self._listening(port) for port in self.ports):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                tail = self.error_log.read_text(errors="replace")[-2000:] \
-                    if self.error_log.exists() else "(no log)"
-                raise NginxUnavailable(f"nginx did not start:\n{tail}")
-            time.sleep(0.05)
+        self.process = start_bound(
+            [binary, "-p", str(self.base), "-e", str(self.error_log), "-c", str(conf),
+             "-g", "daemon off;"], self.base)
+        tail = wait_ready(self.process, lambda: all(self._listening(port) for port in self.ports),
+                          START_TIMEOUT, self.error_log)
+        if tail is not None:
+            self.stop()
+            raise NginxUnavailable(f"nginx did not start:\n{tail}")
 
     @staticmethod
     def _listening(port: int) -> bool:
@@ -97,11 +92,4 @@ class Nginx:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()  # SIGTERM: fast shutdown
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        terminate(process)  # SIGTERM: nginx's fast shutdown

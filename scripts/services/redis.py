@@ -9,9 +9,10 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from scripts.services.process import start_bound, terminate, wait_ready
 
 START_TIMEOUT = 30.0
 INSTALL_HINT = ("run `make services` (as root it installs the Debian package `redis-server`), "
@@ -45,22 +46,15 @@ class RedisServer:
             raise RedisUnavailable(f"redis-server is not installed: {INSTALL_HINT}")
         self.base.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.port = self.port or _free_port()
-        prefix = [shutil.which("setpriv"), "--pdeathsig", "SIGTERM", "--"] \
-            if shutil.which("setpriv") else []
-        self.process = subprocess.Popen(
-            [*prefix, binary, "--port", str(self.port), "--bind", "127.0.0.1",
+        self.process = start_bound(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1",
              "--protected-mode", "yes", "--save", "", "--appendonly", "no",
              "--dir", str(self.base), "--logfile", str(self.log_file), "--daemonize", "no"],
-            cwd=self.base, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + START_TIMEOUT
-        while not self.ping():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                tail = self.log_file.read_text(errors="replace")[-2000:] \
-                    if self.log_file.exists() else "(no log)"
-                raise RedisUnavailable(f"redis-server did not start on port {self.port}:\n{tail}")
-            time.sleep(0.05)
+            self.base)
+        tail = wait_ready(self.process, self.ping, START_TIMEOUT, self.log_file)
+        if tail is not None:
+            self.stop()
+            raise RedisUnavailable(f"redis-server did not start on port {self.port}:\n{tail}")
 
     def ping(self) -> bool:
         try:
@@ -72,11 +66,4 @@ class RedisServer:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        terminate(process)
