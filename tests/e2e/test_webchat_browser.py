@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import PATH, book_in_the_web_chat
+from tests.support.browser import answer_the_diagnostic, book_in_the_web_chat
 
 pytestmark = pytest.mark.browser
 
@@ -20,13 +20,7 @@ def test_a_person_completes_the_diagnostic_in_the_web_chat(assistant, page, tmp_
     expect(page.locator("#status")).to_have_attribute("data-state", "connected", timeout=30_000)
     expect(last_bot(page)).to_contain_text("On commence ?", timeout=30_000)
     expect(page.locator(".msg.bot").first).to_contain_text("Métropole du Grand Paris")
-    for label, expected in PATH:
-        if label is None:
-            page.locator("#chat-input").fill("1")
-            page.keyboard.press("Enter")
-        else:
-            page.locator(".quick-replies button", has_text=label).first.click()
-        expect(page.locator(".msg.bot", has_text=expected)).to_have_count(1, timeout=30_000)
+    answer_the_diagnostic(page)
     result = page.locator(".msg.bot", has_text="Merci pour vos réponses")
     expect(result).to_contain_text("pour vos démarches")
     expect(page.locator("#messages")).to_have_attribute("aria-live", "polite")

@@ -55,6 +55,20 @@ PATH = [
 ]
 
 
+def answer_the_diagnostic(page) -> None:
+    """Answer every question of PATH on an open web chat page, each answer once its question
+    is there."""
+    from playwright.sync_api import expect
+
+    for label, expected in PATH:
+        if label is None:
+            page.locator("#chat-input").fill("1")
+            page.keyboard.press("Enter")
+        else:
+            page.locator(".quick-replies button", has_text=label).first.click()
+        expect(page.locator(".msg.bot", has_text=expected)).to_have_count(1, timeout=30_000)
+
+
 def book_in_the_web_chat(web_url: str, first_name: str) -> str:
     """The whole way in the web chat at `web_url`, in its own browser: the diagnostic with
     buttons (PATH), "Envoyer ma position" (Saint-Denis), La Poste de Saint-Denis, the first
@@ -72,13 +86,7 @@ def book_in_the_web_chat(web_url: str, first_name: str) -> str:
         try:
             page.goto(web_url)
             expect(bot.last).to_contain_text("On commence ?", timeout=30_000)
-            for label, expected in PATH:
-                if label is None:
-                    page.locator("#chat-input").fill("1")
-                    page.keyboard.press("Enter")
-                else:
-                    page.locator(".quick-replies button", has_text=label).first.click()
-                expect(bot.filter(has_text=expected)).to_have_count(1, timeout=30_000)
+            answer_the_diagnostic(page)
             expect(bot.filter(has_text="Dans quelle ville habitez-vous ?")).to_have_count(
                 1, timeout=30_000)
             page.locator(".quick-replies button", has_text="Envoyer ma position").click()
