@@ -29,6 +29,7 @@ from tests.support.conversation import HAPPY_PATH, book_in_saint_denis, say, tex
 from tests.support.databases import rows
 from tests.support.fake_telegram import callback_update, message_update
 from tests.support.telegram import button_data, send
+from tests.support.waiting import wait_until
 from tests.support.webchat import web_chat
 
 pytestmark = pytest.mark.e2e
@@ -93,14 +94,6 @@ def diagnostics_of(assistant, key: str) -> list[tuple]:
 def bookings_of(assistant, key: str) -> list[tuple]:
     return rows(assistant.db_url, "select reference, status, first_name, sender_id from bookings "
                 "where person_key = ? order by id", key)
-
-
-def wait_until(condition, timeout: float = 30, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not done after {timeout} s: {what}")
-        time.sleep(0.2)
 
 
 # --------------------------------------------------------------------------- SMS
