@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts.servers import (PROJECT_DIR, VENV_BIN, Process, free_port,  # noqa: E402
-                             metrics_folder, port_in_use, prepare, simulator_env,
-                             wait_healthy)
+                             metrics_folder, port_in_use, prepare, serve_until_stopped,
+                             simulator_env, sms_simulated, wait_healthy)
 from scripts.services.nginx import Nginx, render  # noqa: E402
 from scripts.services.postgres import PostgresServer, find_bindir  # noqa: E402
 from scripts.services.redis import RedisServer  # noqa: E402
@@ -216,8 +214,7 @@ def main() -> int:
     model = Path(os.environ.get("NPT_MODEL", "models/npt.tar.gz"))
     public_port = int(os.environ.get("NPT_PUBLIC_PORT", 8080))
     # Without a Twilio account, SMS goes to the simulator page of the web app.
-    simulated = not all(os.environ.get(name, "").strip() for name in
-                        ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"))
+    simulated = sms_simulated()
     # As root, PostgreSQL runs as the system user `postgres` and nginx's worker as www-data,
     # which cannot enter the project's var/ (its owner's only): their folders are then in
     # /var/lib/npt-prod/.
@@ -226,36 +223,26 @@ def main() -> int:
                             env=simulator_env(public_port) if simulated else None)
     print("Starting PostgreSQL, Redis, 2 action servers, 2 Rasa servers, the web app, the "
           "scheduler and nginx (a few minutes)...", flush=True)
-    try:
-        production.start()
-    except Exception as error:  # noqa: BLE001 - said to the operator, then exit
-        print(f"Could not start: {error}", file=sys.stderr)
-        return 1
-    stopping = False
 
-    def stop(*_):
-        nonlocal stopping
-        stopping = True
+    def addresses() -> list[str]:
+        web = production.web_url
+        return [
+            f"Web chat: {web}", f"Back-office: {web}backoffice",
+            *([f"SMS simulator (no Twilio account set): {web}sms-simulator"] if simulated
+              else []),
+            f"Metrics (Prometheus, loopback only): {production.metrics_url}",
+            f"PostgreSQL: {production.env['NPT_DATABASE_URL']} (data in "
+            f"{production.postgres_dir})",
+            f"Logs: {production.log_dir}/ and {production.base}/nginx/   (Ctrl-C stops "
+            "everything)"]
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    print(f"\nWeb chat: {production.web_url}")
-    print(f"Back-office: {production.web_url}backoffice")
-    if simulated:
-        print(f"SMS simulator (no Twilio account set): {production.web_url}sms-simulator")
-    print(f"Metrics (Prometheus, loopback only): {production.metrics_url}")
-    print(f"PostgreSQL: {production.env['NPT_DATABASE_URL']} (data in {production.postgres_dir})")
-    print(f"Logs: {production.log_dir}/ and {production.base}/nginx/   (Ctrl-C stops everything)\n",
-          flush=True)
-    while not stopping:
+    def check() -> None:
         # A server that stops is started again; the others go on meanwhile.
         for name in production.supervise():
             print(f"{name} stopped unexpectedly and was started again (log "
                   f"{production.process(name).log_path})", file=sys.stderr, flush=True)
-        time.sleep(1)
-    print("Stopping...", flush=True)
-    production.stop()
-    return 0
+
+    return serve_until_stopped(production.start, addresses, check, production.stop, 1)
 
 
 if __name__ == "__main__":

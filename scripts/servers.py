@@ -41,6 +41,42 @@ def simulator_env(web_port: int) -> dict[str, str]:
             "TWILIO_API_BASE_URL": f"http://127.0.0.1:{web_port}/sms-simulator/twilio"}
 
 
+def sms_simulated() -> bool:
+    """True without a Twilio account: SMS then goes to the web app's simulator page."""
+    return not all(os.environ.get(name, "").strip() for name in
+                   ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"))
+
+
+def serve_until_stopped(start, addresses, check, stop, interval: float) -> int:
+    """`make run` and `make run-prod`: `start()` (its error is said and ends with 1), the lines
+    of `addresses()` printed, then `check()` every `interval` seconds until Ctrl-C or SIGTERM (it
+    returns an exit code to end with, or None to go on); `stop()` in every case."""
+    try:
+        start()
+    except Exception as error:  # noqa: BLE001 - said to the operator, then exit
+        print(f"Could not start: {error}", file=sys.stderr)
+        return 1
+    stopping = False
+
+    def on_signal(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    print("\n" + "\n".join(addresses()) + "\n", flush=True)
+    code = 0
+    while not stopping:
+        code = check()
+        if code is not None:
+            break
+        time.sleep(interval)
+    else:
+        print("Stopping...", flush=True)
+    stop()
+    return code or 0
+
+
 def metrics_folder(path: Path) -> str:
     """An empty folder for a run's metrics (PROMETHEUS_MULTIPROC_DIR, bot/metrics.py): the
     files of an earlier run removed, so that counts start at zero."""
