@@ -100,6 +100,7 @@ def score(rows: list[tuple[str, str, str]]) -> dict:
         "accuracy": round(report["accuracy"], 4),
         "macro_f1": round(report["macro avg"]["f1-score"], 4),
         "worst_intents": sorted(per_intent.items(), key=lambda item: item[1])[:5],
+        "per_intent": dict(sorted(per_intent.items())),
         "confusions": [f"{true} -> {pred}: {count}" for (true, pred), count
                        in confusions.most_common(10)],
         "errors": sorted(f"{true} -> {pred}: {text}" for text, true, pred in rows if true != pred),
