@@ -151,3 +151,23 @@ async def test_a_database_restart_is_waited_for(tmp_path):
     finally:
         server.stop()
         server.remove()
+
+
+async def test_a_reader_never_holds_up_a_turn_and_the_file_is_private(store, tmp_path):
+    """On SQLite the conversations are written ahead (WAL): the back-office or another process
+    reading them does not hold up the assistant's next save. The file is the owner's only."""
+    import sqlite3
+    import stat
+
+    await store.save(conversation("dan"))
+    path = tmp_path / "tracker.db"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    reader = sqlite3.connect(path, timeout=1)
+    reader.execute("begin")
+    assert reader.execute("select count(*) from events").fetchone()[0] > 0
+    try:
+        await store.save(conversation("dan", UserUttered("oui"), BotUttered("D'accord")))
+    finally:
+        reader.close()
+    again = await store.retrieve("dan")
+    assert [e.text for e in again.events if isinstance(e, UserUttered)] == ["bonjour", "oui"]
