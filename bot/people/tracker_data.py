@@ -28,8 +28,8 @@ BATCH = 500
 
 @lru_cache(maxsize=8)
 def _engine(url: str) -> Engine:
-    # Our own engine, without the pragmas of bot.db.session (the file is Rasa's: its journal
-    # mode stays what Rasa made it).
+    # Our own engine, without the pragmas of bot.db.session: the journal mode is the tracker
+    # store's (write-ahead on SQLite, connectors/tracker_store.py), kept by the file itself.
     options = {"connect_args": {"timeout": 10}} if url.startswith("sqlite") else {}
     return create_engine(url, future=True, pool_pre_ping=True, **options)
 
