@@ -16,6 +16,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.stopping import StopSignal
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
@@ -56,14 +58,7 @@ def serve_until_stopped(start, addresses, check, stop, interval: float) -> int:
     except Exception as error:  # noqa: BLE001 - said to the operator, then exit
         print(f"Could not start: {error}", file=sys.stderr)
         return 1
-    stopping = False
-
-    def on_signal(*_):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    stopping = StopSignal()
     print("\n" + "\n".join(addresses()) + "\n", flush=True)
     code = 0
     while not stopping:

@@ -20,7 +20,6 @@ import io
 import logging
 import os
 import shlex
-import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Callable
 from bot.cli import build_parser, main as npt
 from bot.notifications.sender import rasa_is_up
 from bot.paths import DATA_DIR
+from bot.stopping import StopSignal
 from bot.yaml_data import YamlDataError, load_yaml
 
 log = logging.getLogger("npt.scheduler")
@@ -158,14 +158,7 @@ class Schedule:
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    running = True
-
-    def stop(*_):
-        nonlocal running
-        running = False
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stop = StopSignal()
     try:
         table = jobs()
     except SchedulerError as error:
@@ -174,10 +167,10 @@ def main() -> int:
     schedule = Schedule(table)
     log.info("scheduler started: %s", "; ".join(f"{job.name} every {job.period:.0f} s"
                                                  for job in table))
-    while running:
+    while not stop:
         schedule.run_due()
         deadline = time.monotonic() + max(schedule.seconds_to_next(), 0.2)
-        while running and time.monotonic() < deadline:
+        while not stop and time.monotonic() < deadline:
             time.sleep(0.2)
     return 0
 
