@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.clock import now_db
 from bot.db.models import ChannelUpdate, ChatChoices
-from bot.db.session import session_scope
+from bot.db.session import session_scope, upsert_insert
 from bot.pseudonyms import key_of_chat
 
 
@@ -36,14 +36,21 @@ def remember_choices(channel: str, chat_id: str, buttons: list[dict] | None,
     person's pseudonym; without it, it is computed from the channel and the chat id (a
     namespaced id such as `tg:123` is read as its chat id)."""
     if not person_key:
-
         person_key = key_of_chat(channel, str(chat_id))
+    where = (ChatChoices.channel == channel, ChatChoices.chat_id == str(chat_id))
     with session_scope(url) as session:
-        row = session.get(ChatChoices, (channel, str(chat_id)))
         if not buttons:
-            if row is not None:
-                session.delete(row)
+            session.execute(delete(ChatChoices).where(*where))
             return
+        # One statement per turn where the database has one (SQLite, PostgreSQL).
+        insert = upsert_insert(session, ChatChoices.__table__)
+        if insert is not None:
+            values = {"buttons": buttons, "person_key": person_key, "updated_at": now_db()}
+            session.execute(insert.values(channel=channel, chat_id=str(chat_id), **values)
+                            .on_conflict_do_update(index_elements=["channel", "chat_id"],
+                                                   set_=values))
+            return
+        row = session.get(ChatChoices, (channel, str(chat_id)))
         if row is None:
             session.add(ChatChoices(channel=channel, chat_id=str(chat_id), buttons=buttons,
                                     person_key=person_key, updated_at=now_db()))
@@ -53,8 +60,9 @@ def remember_choices(channel: str, chat_id: str, buttons: list[dict] | None,
 
 def offered_choices(channel: str, chat_id: str, url: str | None = None) -> list[dict]:
     with session_scope(url) as session:
-        row = session.get(ChatChoices, (channel, str(chat_id)))
-        return list(row.buttons) if row is not None else []
+        buttons = session.execute(select(ChatChoices.buttons).where(
+            ChatChoices.channel == channel, ChatChoices.chat_id == str(chat_id))).scalar()
+        return list(buttons) if buttons else []
 
 
 def forget_chat(channel: str, chat_id: str, url: str | None = None) -> None:

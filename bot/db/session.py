@@ -101,11 +101,16 @@ def upsert_insert(session: Session, table):
     return None
 
 
+@lru_cache(maxsize=8)
+def _sessions(engine: Engine) -> sessionmaker:
+    # One factory per engine: `sessionmaker` makes a new Session class each time it is built.
+    return sessionmaker(bind=engine, future=True, expire_on_commit=False)
+
+
 @contextmanager
 def session_scope(url: str | None = None) -> Iterator[Session]:
     """A transaction: committed when the block ends, rolled back on error."""
-    factory = sessionmaker(bind=get_engine(url), future=True, expire_on_commit=False)
-    session = factory()
+    session = _sessions(get_engine(url))()
     try:
         yield session
         session.commit()
