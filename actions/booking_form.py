@@ -3,8 +3,8 @@
 `booking_form` asks, in order: `where` (postcode, commune, arrondissement or a shared
 location), `place_pick` (one of the 3 nearest places that fit), `slot_pick` (one of the earliest
 free slots, or a wish: "plutôt le matin", "pas mardi") and `first_name`; then it books.
-Its validation action does all the reading and the talking (with `bot/`); the ask actions only
-ask again when nothing was said yet (after an interruption, or a rephrase).
+Its validation action does all the reading and the talking (with `bot/`), and asks the next step
+itself unless its reading already did: one call to the action server per turn.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.common import channel_of, off_loop, person_key_of
+from actions.form_questions import slot_to_ask, slots_after
 from actions.interruptions import answering, count_unclear, gives_way, is_filler
 from actions.prescripteur import new_person, person_done, prescripteur_of
 from bot import messages
@@ -143,6 +144,20 @@ class ValidateBookingForm(FormValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        events = await self.read(dispatcher, tracker)
+        # The step the form requests next is asked in this same call (actions/form_questions.py),
+        # unless the reading already said it ("booking_prompted").
+        step = slot_to_ask(events, tracker, domain, FORM)
+        if step is not None:
+            slots = slots_after(tracker, events)
+            if slots.get("booking_prompted"):
+                events = events + [SlotSet("booking_prompted", False)]
+            else:
+                ask_step(dispatcher, step, slots)
+        return events
+
+    async def read(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        """The events of the person's latest message (or of the form's activation or return)."""
         requested = tracker.get_slot("requested_slot")
         if requested and not answering(tracker, FORM):
             return [SlotSet("requested_slot", requested)]  # after an interruption: ask again
@@ -385,76 +400,30 @@ class ValidateBookingForm(FormValidationAction):
         return [SlotSet("moving_booking", None)] + done + self.ended(BOOKED)
 
 
-class AskBookingStep(Action):
-    """Asks one step of the booking form, unless the validation action already did."""
-
-    step: Text = ""
-
-    def name(self) -> Text:
-        return f"action_ask_{self.step}"
-
-    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
-        raise NotImplementedError
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        if tracker.get_slot("booking_prompted"):
-            return [SlotSet("booking_prompted", False)]
-        text, buttons = self.question(tracker)
-        dispatcher.utter_message(text=text, buttons=buttons)
-        return []
-
-
-def _rephrasing(tracker: Tracker) -> bool:
-    return int(tracker.get_slot("booking_retries") or 0) > 0
-
-
-class AskWhere(AskBookingStep):
-    step = "where"
-
-    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
-        return ask_where(), []
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        asked = not tracker.get_slot("booking_prompted")
-        events = await super().run(dispatcher, tracker, domain)
-        if asked:
-            # Channels that can share a location (the web chat, Telegram) offer it.
-            dispatcher.utter_message(json_message={"data": {"ask_location": True}})
-        return events
-
-
-class AskPlacePick(AskBookingStep):
-    step = "place_pick"
-
-    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
-        offered = tracker.get_slot("offered_places") or []
-        key = "place_pick_rephrase" if _rephrasing(tracker) else "place_pick"
+def ask_step(dispatcher: CollectingDispatcher, step: str, slots: Dict[str, Any]) -> None:
+    """Asks one step of the booking form (a rephrase after an answer we did not understand)."""
+    rephrasing = int(slots.get("booking_retries") or 0) > 0
+    buttons: list[dict[str, str]] = []
+    if step == "where":
+        dispatcher.utter_message(text=ask_where())
+        # Channels that can share a location (the web chat, Telegram) offer it.
+        dispatcher.utter_message(json_message={"data": {"ask_location": True}})
+        return
+    if step == "place_pick":
+        offered = slots.get("offered_places") or []
+        key = "place_pick_rephrase" if rephrasing else "place_pick"
         buttons = [{"title": p["name"], "payload": str(n)} for n, p in enumerate(offered, 1)]
-        return messages.text(key, numbers=numbers_phrase(len(offered))), buttons
-
-
-class AskSlotPick(AskBookingStep):
-    step = "slot_pick"
-
-    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
-        offered = tracker.get_slot("offered_slots") or []
-        key = "slot_pick_rephrase" if _rephrasing(tracker) else "slot_pick"
+        text = messages.text(key, numbers=numbers_phrase(len(offered)))
+    elif step == "slot_pick":
+        offered = slots.get("offered_slots") or []
+        key = "slot_pick_rephrase" if rephrasing else "slot_pick"
         buttons = [{"title": s["label"], "payload": str(n)} for n, s in enumerate(offered, 1)]
-        return messages.text(key, numbers=numbers_phrase(len(offered))), buttons
-
-
-class AskFirstName(AskBookingStep):
-    step = "first_name"
-
-    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
+        text = messages.text(key, numbers=numbers_phrase(len(offered)))
+    else:
         # At a prescripteur's counter, the person's first name.
-        key = "person_first_name" if tracker.get_slot("person") else "first_name"
-        key = f"{key}_rephrase" if _rephrasing(tracker) else key
-        return messages.text(key), []
+        key = "person_first_name" if slots.get("person") else "first_name"
+        text = messages.text(f"{key}_rephrase" if rephrasing else key)
+    dispatcher.utter_message(text=text, buttons=buttons)
 
 
 class ActionBookingDone(Action):

@@ -5,17 +5,22 @@ message. A message that answers the question fills the slot; a message that does
 interruption (a question about the service, STOP, SUPPRIMER...), fills nothing, so the form gives
 way to the rules that answer it and then asks the question again; anything else is rephrased,
 twice at most, then a person to call is offered.
+
+The validation also asks the next question, and says the result after the last one: each turn of
+the diagnostic is one call to the action server (the domain has no `action_ask_*` for this form).
 """
 from __future__ import annotations
 
 import logging
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import answers_of, off_loop, person_key_of
+from actions.diagnostic_result import conclude
+from actions.form_questions import slot_to_ask, slots_after
 from bot import messages
 from bot.diagnostic import Question, exact_option, load_grid, next_question, understand
 from bot.people.first_names import read_first_name
@@ -23,11 +28,10 @@ from bot.people.privacy import record_consent
 from bot.prescripteurs.sessions import Session, set_first_name
 from actions.prescripteur import (PRESCRIPTEUR_STEPS, new_person, person_from_mobile,
                                   prescripteur_of)
-from actions.interruptions import (COMMANDS, INTERRUPTIONS, MIN_CONFIDENCE,  # noqa: F401
-                                   OVERRIDE_CONFIDENCE, OVERRIDING, REPHRASES, count_unclear,
-                                   gives_way, is_clear_goodbye, is_filler)
+from actions.interruptions import (COMMANDS, OVERRIDING, REPHRASES, count_unclear, gives_way,
+                                   is_filler, reads_as_interruption)
 from actions.interruptions import answering as answering_form
-from bot.text import mostly_latin, normalize
+from bot.text import normalize
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +79,17 @@ class ValidateDiagnosticForm(FormValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        events = await self.read(dispatcher, tracker)
+        # The form goes on: its next question is asked in this same call (actions/
+        # form_questions.py). When it rejects the message, the rules answer and the question
+        # comes when the form resumes.
+        slot = slot_to_ask(events, tracker, domain, "diagnostic_form")
+        if slot is not None:
+            ask(dispatcher, slot, slots_after(tracker, events))
+        return events
+
+    async def read(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        """The events of the person's latest message (or of the form's activation or return)."""
         events: List[EventType] = []
         answers = answers_of(tracker)
         consent = tracker.get_slot("consent")
@@ -94,8 +109,8 @@ class ValidateDiagnosticForm(FormValidationAction):
             events, person, named = step
             if events and events[-1] == SlotSet("requested_slot", requested):
                 return events
-            return events + [SlotSet("requested_slot", next_slot(
-                tracker, answers, consent, prescripteur, named, person))]
+            return events + await self.ask_next_or_conclude(
+                dispatcher, tracker, answers, consent, prescripteur, named, person)
         if requested and answering(tracker):
             message = tracker.latest_message or {}
             text = message.get("text") or ""
@@ -105,15 +120,11 @@ class ValidateDiagnosticForm(FormValidationAction):
             among = tracker.get_slot("diagnostic_remaining") or None
             understood = understand(question, text, among)
             words = normalize(text)
-            # A message with no words (emoji, punctuation) or in another alphabet never
-            # interrupts: the question is asked again.
-            interrupting = (bool(words) and mostly_latin(text) and not is_filler(text)
-                            and intent in INTERRUPTIONS and confidence >= MIN_CONFIDENCE
-                            and (intent != "goodbye" or is_clear_goodbye(text)))
+            interrupting = reads_as_interruption(text, intent, confidence)
             # STOP and SUPPRIMER win over an answer, unless the whole message is exactly one of
             # the options ("non", "2"): "non, stop" stops, "arrêtez de m'écrire" stops.
             overriding = (interrupting and intent in OVERRIDING
-                          and confidence >= OVERRIDE_CONFIDENCE and not exact_option(question, text))
+                          and not exact_option(question, text))
             answered = understood.option is not None or understood.reason == "narrowed"
             if words in COMMANDS or overriding or (not answered and interrupting):
                 # Nothing filled: the form rejects itself and the rules answer.
@@ -148,8 +159,20 @@ class ValidateDiagnosticForm(FormValidationAction):
         elif not requested:
             events += [SlotSet("diagnostic_retries", 0), SlotSet("diagnostic_remaining", None)]
 
-        return events + [SlotSet("requested_slot", next_slot(
-            tracker, answers, consent, prescripteur, named, person))]
+        return events + await self.ask_next_or_conclude(
+            dispatcher, tracker, answers, consent, prescripteur, named, person)
+
+    @staticmethod
+    async def ask_next_or_conclude(dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   answers: Dict[str, int], consent: Any,
+                                   prescripteur: Session | None, named: bool,
+                                   person: Any) -> List[EventType]:
+        """The next question to ask; after the last one, the result, in this same turn."""
+        slot = next_slot(tracker, answers, consent, prescripteur, named, person)
+        if slot is not None:
+            return [SlotSet("requested_slot", slot)]
+        return await conclude(dispatcher, tracker, answers, consent, prescripteur) + [
+            SlotSet("requested_slot", None)]
 
     async def read_prescripteur_step(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      requested: str, prescripteur: Session):
@@ -190,69 +213,31 @@ class ValidateDiagnosticForm(FormValidationAction):
                  SlotSet("diagnostic_retries", 0)], found, False)
 
 
-class AskQuestion(Action):
-    """Asks one question of the form; a rephrase after an answer we did not understand."""
-
-    slot: Text = ""
-
-    def name(self) -> Text:
-        return f"action_ask_{self.slot}"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        question = question_for(self.slot)
-        retries = int(tracker.get_slot("diagnostic_retries") or 0)
-        among = tracker.get_slot("diagnostic_remaining") or None
-        # In prescripteur mode the questions speak of the person ("La personne a-t-elle...").
-        # (The first name is asked first in every prescripteur session, and forgotten when it
-        # ends: the slot tells the mode without a database query.)
-        third = bool(tracker.get_slot("prescripteur_first_name"))
-        buttons = buttons_for(question, among, third)
-        if among and retries == 0:
-            dispatcher.utter_message(text=messages.text("narrowed"), buttons=buttons)
-            return []
-        if retries == 0:
-            text = question.third_person if third else question.text
-        elif retries <= REPHRASES:
-            text = question.rephrase
-        else:
-            text = messages.text("answer_with_number")
-        dispatcher.utter_message(text=text, buttons=buttons)
-        return []
-
-
-class AskPrescripteurStep(Action):
-    """Asks the prescripteur's first name, or the person's mobile."""
-
-    slot: Text = ""
-
-    def name(self) -> Text:
-        return f"action_ask_{self.slot}"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        retries = int(tracker.get_slot("diagnostic_retries") or 0)
-        if self.slot == "person_mobile" and tracker.get_slot("person_mobile") == "not_mobile":
+def ask(dispatcher: CollectingDispatcher, slot: str, slots: Dict[str, Any]) -> None:
+    """Asks `slot`: a question of the grid or the consent (a rephrase after an answer we did
+    not understand, the remaining options after a narrowing), or a prescripteur's step."""
+    retries = int(slots.get("diagnostic_retries") or 0)
+    if slot in PRESCRIPTEUR_STEPS:
+        if slot == "person_mobile" and slots.get("person_mobile") == "not_mobile":
             dispatcher.utter_message(text=messages.text("person_mobile_not_mobile"), buttons=[
                 {"title": messages.text("without_sms_button"), "payload": "sans sms"}])
-            return []
-        key = self.slot if retries == 0 else f"{self.slot}_rephrase"
-        dispatcher.utter_message(text=messages.text(key))
-        return []
-
-
-class AskPrescripteurFirstName(AskPrescripteurStep):
-    slot = "prescripteur_first_name"
-
-
-class AskPersonMobile(AskPrescripteurStep):
-    slot = "person_mobile"
-
-
-def _ask_action(slot: str) -> type:
-    return type(f"AskQuestion_{slot}", (AskQuestion,), {"slot": slot, "__module__": __name__})
-
-
-ASK_ACTIONS = [_ask_action(slot) for slot in ["consent", *load_grid().question_ids]]
+            return
+        dispatcher.utter_message(text=messages.text(slot if retries == 0 else f"{slot}_rephrase"))
+        return
+    question = question_for(slot)
+    among = slots.get("diagnostic_remaining") or None
+    # In prescripteur mode the questions speak of the person ("La personne a-t-elle...").
+    # (The first name is asked first in every prescripteur session, and forgotten when it
+    # ends: the slot tells the mode without a database query.)
+    third = bool(slots.get("prescripteur_first_name"))
+    buttons = buttons_for(question, among, third)
+    if among and retries == 0:
+        dispatcher.utter_message(text=messages.text("narrowed"), buttons=buttons)
+        return
+    if retries == 0:
+        text = question.third_person if third else question.text
+    elif retries <= REPHRASES:
+        text = question.rephrase
+    else:
+        text = messages.text("answer_with_number")
+    dispatcher.utter_message(text=text, buttons=buttons)

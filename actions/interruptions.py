@@ -95,17 +95,25 @@ def latest_intent(tracker: Tracker) -> tuple[str | None, float]:
     return intent.get("name"), float(intent.get("confidence") or 0.0)
 
 
-def interrupting(tracker: Tracker) -> bool:
+def reads_as_interruption(text: str, intent: str | None, confidence: float) -> bool:
     """The message reads, with enough confidence, as something other than an answer.
 
     A message with no words (emoji, punctuation) or in another alphabet never interrupts:
-    the question is asked again.
+    the question is asked again. STOP and SUPPRIMER read by the NLU (not the command words)
+    need it to be sure (OVERRIDE_CONFIDENCE): they end the messages or erase everything, and
+    the NLU can be half sure of them for a message that says neither ("<script>alert('x')").
     """
-    text = (tracker.latest_message or {}).get("text") or ""
-    intent, confidence = latest_intent(tracker)
+    needed = OVERRIDE_CONFIDENCE if intent in OVERRIDING else MIN_CONFIDENCE
     return (bool(normalize(text)) and mostly_latin(text) and not is_filler(text)
-            and intent in INTERRUPTIONS and confidence >= MIN_CONFIDENCE
+            and intent in INTERRUPTIONS and confidence >= needed
             and (intent != "goodbye" or is_clear_goodbye(text)))
+
+
+def interrupting(tracker: Tracker) -> bool:
+    """The latest message reads as something other than an answer (reads_as_interruption)."""
+    intent, confidence = latest_intent(tracker)
+    return reads_as_interruption((tracker.latest_message or {}).get("text") or "", intent,
+                                 confidence)
 
 
 def gives_way(tracker: Tracker, answered: bool, exact_answer: bool = False) -> bool:
@@ -117,6 +125,5 @@ def gives_way(tracker: Tracker, answered: bool, exact_answer: bool = False) -> b
     text = (tracker.latest_message or {}).get("text") or ""
     intent, confidence = latest_intent(tracker)
     interrupts = interrupting(tracker)
-    overriding = (interrupts and intent in OVERRIDING and confidence >= OVERRIDE_CONFIDENCE
-                  and not exact_answer)
+    overriding = interrupts and intent in OVERRIDING and not exact_answer
     return normalize(text) in COMMANDS or overriding or (not answered and interrupts)

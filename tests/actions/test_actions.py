@@ -21,8 +21,9 @@ from rasa_sdk.events import AllSlotsReset, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.diagnostic_form import ASK_ACTIONS, ValidateDiagnosticForm
-from actions.diagnostic_result import ActionCancelDiagnostic, ActionConcludeDiagnostic
+from actions.diagnostic_form import ValidateDiagnosticForm, ask
+from actions.form_questions import slot_to_ask, slots_after
+from actions.diagnostic_result import ActionCancelDiagnostic, conclude
 from actions.privacy import ActionDeleteMyData, ActionStop
 from bot import messages
 from bot.db.models import Person, StoredDiagnostic
@@ -163,19 +164,22 @@ def resume_tracker(last_text: str, last_intent: str, utter: str, requested: str,
     return tracker(events, slots_with(requested, **values), last_text, parsed)
 
 
-def conclude_tracker(answers: dict[str, int], consent: str | None = "1",
-                     sender: str = SENDER, channel: str = CHANNEL) -> Tracker:
-    """The form has just ended (requested_slot None) with these answers in the slots."""
-    values = {q: str(v) for q, v in answers.items()}
+def conclude_tracker(answers: dict[str, int], sender: str = SENDER,
+                     channel: str = CHANNEL) -> Tracker:
+    """The person just gave the last of `answers` (the consent given before): the validation
+    of this answer ends the questions."""
+    *before, (last, value) = answers.items()
+    text = str(value)
     events = [
-        LISTEN,
-        user_event("1", NO_INTENT, channel),
-        {"event": "slot", "name": "requested_slot", "value": None},
         {"event": "action", "name": FORM},
-        {"event": "active_loop", "name": None},
+        {"event": "slot", "name": "requested_slot", "value": last},
+        LISTEN,
+        user_event(text, NO_INTENT, channel),
+        {"event": "slot", "name": "requested_slot", "value": last},
+        {"event": "action", "name": FORM},
     ]
-    return tracker(events, slots_with(None, consent=consent, **values), "1", sender=sender,
-                   active=False)
+    slots = slots_with(last, consent="1", **{q: str(v) for q, v in before})
+    return tracker(events, slots, text, sender=sender)
 
 
 def plain_tracker(text: str, intent: str, sender: str = SENDER, **values: Any) -> Tracker:
@@ -192,12 +196,22 @@ async def run(action, tracker_: Tracker) -> tuple[list[dict], list[dict]]:
 
 
 async def validate(tracker_: Tracker) -> tuple[list[dict], list[dict]]:
-    return await run(ValidateDiagnosticForm(), tracker_)
+    """Runs the validation: (events, what it said before its question). When the form goes
+    on, the validation's last message must be the next question, as `ask` words it."""
+    events, sent = await run(ValidateDiagnosticForm(), tracker_)
+    slot = slot_to_ask(events, tracker_, DOMAIN, FORM)
+    if slot is not None:
+        question = asked(slot, slots_after(tracker_, events))
+        assert question and sent[-len(question):] == question, (sent, question)
+        sent = sent[:-len(question)]
+    return events, sent
 
 
-def ask_action(slot: str):
-    (action_class,) = [a for a in ASK_ACTIONS if a().name() == f"action_ask_{slot}"]
-    return action_class()
+def asked(slot: str, slots: dict[str, Any]) -> list[dict]:
+    """What asking `slot` says, with these slots."""
+    dispatcher = CollectingDispatcher()
+    ask(dispatcher, slot, slots)
+    return dispatcher.messages
 
 
 def question_of(slot: str):
@@ -238,9 +252,11 @@ def test_the_form_asks_consent_then_the_ten_questions_of_the_grid():
     # mobile after the consent: actions/diagnostic_form.next_slot.)
     assert DOMAIN["forms"][FORM]["required_slots"] == [
         "prescripteur_first_name", "consent", "person_mobile", *QUESTIONS]
-    names = sorted(a().name() for a in ASK_ACTIONS)
-    assert names == sorted(f"action_ask_{slot}" for slot in ["consent", *QUESTIONS])
-    assert set(names) <= set(DOMAIN["actions"])
+    # The validation asks every question of this form itself (one call to the action server
+    # per turn): no action or response of the domain may ask one instead.
+    asking = {f"{kind}_ask_{slot}" for kind in ("action", "utter")
+              for slot in DOMAIN["forms"][FORM]["required_slots"]}
+    assert not asking & set(DOMAIN["actions"]) and not asking & set(DOMAIN["responses"])
 
 
 # --------------------------------------------------------------------------- 1. validation
@@ -268,13 +284,16 @@ async def test_an_answer_fills_the_question_and_the_next_one_is_requested(
         answer_tracker(text, requested, retries=1, **answered_before(requested))
     )
 
-    assert events == [
+    assert events[:3] == [
         SlotSet(requested, value),
         SlotSet("diagnostic_retries", 0),
         SlotSet("diagnostic_remaining", None),
-        SlotSet("requested_slot", next_slot),
     ]
-    assert sent == []
+    assert events[-1] == SlotSet("requested_slot", next_slot)
+    if next_slot is None:  # the end: the result is said (test_the_result_is_said_kindly...)
+        assert len(sent) == 1 and slot_values(events)["diagnostic_level"]
+    else:
+        assert len(events) == 4 and sent == []
 
 
 async def test_consent_yes_is_recorded_for_the_pseudonym_and_equipement_comes_next():
@@ -298,13 +317,13 @@ async def test_consent_yes_is_recorded_for_the_pseudonym_and_equipement_comes_ne
 async def test_consent_no_ends_the_form_and_records_nothing():
     events, sent = await validate(answer_tracker("non", "consent", "deny", 0.98))
 
-    assert events == [
+    assert events[:3] == [
         SlotSet("consent", "2"),
         SlotSet("diagnostic_retries", 0),
         SlotSet("diagnostic_remaining", None),
-        SlotSet("requested_slot", None),
     ]
-    assert sent == []
+    assert events[-1] == SlotSet("requested_slot", None)
+    assert [m["text"] for m in sent] == [messages.text("consent_declined")]
     assert people() == {}
 
 
@@ -374,16 +393,14 @@ async def test_first_and_second_unclear_answers_are_rephrased(requested, retries
         SlotSet("diagnostic_retries", retries),
         SlotSet("requested_slot", requested),
     ]
-    assert sent == []  # the ask action speaks, not the validation
+    assert sent == []  # nothing before the rephrased question
 
-    _, asked = await run(ask_action(requested), tracker(
-        [LISTEN], slots_with(requested, diagnostic_retries=float(retries), **before)
-    ))
+    said = asked(requested, slots_with(requested, diagnostic_retries=float(retries), **before))
     question = question_of(requested)
     assert question.rephrase != question.text
-    assert len(asked) == 1
-    assert asked[0]["text"] == question.rephrase
-    assert asked[0]["buttons"] == buttons_of(requested)
+    assert len(said) == 1
+    assert said[0]["text"] == question.rephrase
+    assert said[0]["buttons"] == buttons_of(requested)
 
 
 @pytest.mark.parametrize("requested", ["equipement", "securite"])
@@ -402,12 +419,10 @@ async def test_third_unclear_answer_offers_a_person_then_asks_for_a_number(reque
     ]
     assert "utter_human" in DOMAIN["responses"]
 
-    _, asked = await run(
-        ask_action(requested), tracker([LISTEN], slots_with(requested, diagnostic_retries=3.0))
-    )
-    assert len(asked) == 1
-    assert asked[0]["text"] == messages.text("answer_with_number")
-    assert asked[0]["buttons"] == buttons_of(requested)
+    said = asked(requested, slots_with(requested, diagnostic_retries=3.0))
+    assert len(said) == 1
+    assert said[0]["text"] == messages.text("answer_with_number")
+    assert said[0]["buttons"] == buttons_of(requested)
 
 
 async def test_an_out_of_range_number_is_an_unclear_answer():
@@ -465,7 +480,7 @@ async def test_off_topic_words_at_a_fresh_question_count_as_an_unclear_answer():
     assert slot_values(events) == {
         "information": None, "diagnostic_retries": 1, "requested_slot": "information"
     }
-    assert sent == []  # the rephrase itself is asked by the form's ask action
+    assert sent == []  # only the question, asked again
 
 
 @pytest.mark.parametrize("text", ["voilà", "Merci !", "euh...", "merci beaucoup", "hmm",
@@ -585,20 +600,20 @@ async def test_after_an_interruption_the_rephrase_count_is_kept():
     before = answered_before("contenu")
     slots = slots_with("contenu", diagnostic_retries=2.0, **before)
 
-    _, asked = await run(ask_action("contenu"), tracker([LISTEN], slots))
+    events, _ = await validate(tracker([LISTEN, {"event": "action", "name": "utter_iamabot"},
+                                        {"event": "action", "name": FORM}], slots))
+    assert events == [SlotSet("requested_slot", "contenu")]
+    assert asked("contenu", slots)[0]["text"] == GRID.question("contenu").rephrase
 
-    assert asked[0]["text"] == GRID.question("contenu").rephrase
 
-
-# --------------------------------------------------------------------------- 6. ask actions
+# --------------------------------------------------------------------------- 6. the questions asked
 
 
 @pytest.mark.parametrize("slot", ["consent", *QUESTIONS])
 async def test_each_question_is_asked_with_one_button_per_option(slot):
-    events, sent = await run(ask_action(slot), tracker([LISTEN], slots_with(slot)))
+    sent = asked(slot, slots_with(slot))
 
     question = question_of(slot)
-    assert events == []
     assert len(sent) == 1
     assert sent[0]["text"] == question.text
     assert [b["payload"] for b in sent[0]["buttons"]] == [
@@ -608,7 +623,7 @@ async def test_each_question_is_asked_with_one_button_per_option(slot):
 
 
 async def test_the_consent_question_says_what_is_kept_and_offers_yes_and_no():
-    _, sent = await run(ask_action("consent"), tracker([LISTEN], slots_with("consent")))
+    sent = asked("consent", slots_with("consent"))
 
     assert "STOP" in sent[0]["text"] and "SUPPRIMER" in sent[0]["text"]
     assert "{months}" not in sent[0]["text"]
@@ -634,7 +649,7 @@ async def test_the_button_payload_of_every_option_is_understood_as_that_option()
 async def test_the_result_is_said_kindly_and_stored_under_the_pseudonym(
     answers, level, need_phrase
 ):
-    events, sent = await run(ActionConcludeDiagnostic(), conclude_tracker(answers))
+    events, sent = await validate(conclude_tracker(answers))
 
     result = evaluate(answers)
     assert result.level == level
@@ -658,10 +673,12 @@ async def test_the_result_is_said_kindly_and_stored_under_the_pseudonym(
     assert slots["diagnostic_level"] == level
     assert slots["diagnostic_services"] == result.services
     assert "consent" not in slots  # the consent stays for the next diagnostic
+    # Said in the turn of the last answer, by the validation that ends the questions.
+    assert events[-1] == SlotSet("requested_slot", None)
 
 
 async def test_without_consent_nothing_is_stored_and_the_consent_is_asked_again_next_time():
-    events, sent = await run(ActionConcludeDiagnostic(), conclude_tracker({}, consent="2"))
+    events, sent = await validate(answer_tracker("non", "consent", "deny", 0.98))
 
     assert [m["text"] for m in sent] == [messages.text("consent_declined")]
     assert stored_results() == []
@@ -672,8 +689,8 @@ async def test_without_consent_nothing_is_stored_and_the_consent_is_asked_again_
 
 
 async def test_results_of_two_channels_are_two_pseudonyms():
-    await run(ActionConcludeDiagnostic(), conclude_tracker(EXCLU, sender="web:visitor-42"))
-    await run(ActionConcludeDiagnostic(), conclude_tracker(EXCLU))
+    await validate(conclude_tracker(EXCLU, sender="web:visitor-42"))
+    await validate(conclude_tracker(EXCLU))
 
     rows = stored_results()
     assert [r.channel for r in rows] == ["socketio", "rest"]
@@ -684,8 +701,8 @@ async def test_the_person_comes_from_the_conversation_id_not_the_channel_a_clien
     """A REST client saying `input_channel: twilio_sms` with a phone number as sender is still
     the REST conversation `rest:+33611111111`, never the SMS person of that number."""
     phone = "+33611111111"
-    await run(ActionConcludeDiagnostic(),
-              conclude_tracker(EXCLU, sender=f"rest:{phone}", channel="twilio_sms"))
+    await validate(
+        conclude_tracker(EXCLU, sender=f"rest:{phone}", channel="twilio_sms"))
     sms_person = hmac.new(SECRET.encode(), f"tel:{phone}".encode(), hashlib.sha256).hexdigest()
     (row,) = stored_results()
     assert row.channel == "rest"
@@ -719,9 +736,9 @@ async def test_stop_records_the_opt_out_of_the_pseudonym_and_forgets_the_answers
 
 
 async def test_delete_erases_only_the_senders_results_and_the_conversation():
-    await run(ActionConcludeDiagnostic(), conclude_tracker(EXCLU))
-    await run(ActionConcludeDiagnostic(), conclude_tracker(AUTONOME))
-    await run(ActionConcludeDiagnostic(), conclude_tracker(AUTONOME, sender=OTHER_SENDER))
+    await validate(conclude_tracker(EXCLU))
+    await validate(conclude_tracker(AUTONOME))
+    await validate(conclude_tracker(AUTONOME, sender=OTHER_SENDER))
     await validate(answer_tracker("oui", "consent", "affirm", 0.99))
     await validate(answer_tracker("oui", "consent", "affirm", 0.99, sender=OTHER_SENDER))
     assert [r.person_key for r in stored_results()] == [expected_key()] * 2 + [
@@ -745,7 +762,7 @@ async def test_delete_erases_only_the_senders_results_and_the_conversation():
 
 async def test_delete_after_stop_keeps_only_the_opt_out_marker():
     await validate(answer_tracker("oui", "consent", "affirm", 0.99))
-    await run(ActionConcludeDiagnostic(), conclude_tracker(EXCLU))
+    await validate(conclude_tracker(EXCLU))
     await run(ActionStop(), plain_tracker("STOP", "stop"))
 
     await run(ActionDeleteMyData(), plain_tracker("SUPPRIMER", "delete_my_data"))
@@ -757,6 +774,22 @@ async def test_delete_after_stop_keeps_only_the_opt_out_marker():
 
 
 # --------------------------------------------------------------------------- STOP / SUPPRIMER win
+
+
+@pytest.mark.parametrize("intent", ["stop", "delete_my_data"])
+@pytest.mark.parametrize("text", ["<script>alert('x')</script>", "script alert"])
+async def test_stop_and_delete_half_read_by_the_nlu_neither_stop_nor_erase(text, intent):
+    """The NLU can be 60 % sure that markup is STOP: nothing so final on a doubt. The words
+    are an answer not understood; the command words themselves always work."""
+    before = answered_before("equipement")
+    events, sent = await validate(answer_tracker(text, "equipement", intent, 0.6, **before))
+
+    assert events == [SlotSet("equipement", None), SlotSet("diagnostic_retries", 1),
+                      SlotSet("requested_slot", "equipement")]
+    assert sent == []
+    assert people() == {}
+    events, _ = await validate(answer_tracker("STOP", "equipement", intent, 0.6, **before))
+    assert events == []  # the rules stop
 
 
 @pytest.mark.parametrize("question, text, intent", [
@@ -780,9 +813,12 @@ async def test_a_bare_option_stays_an_answer_even_if_read_as_stop(question, text
 
 
 async def test_concluding_with_missing_answers_tells_the_person_and_keeps_the_answers():
-    events, sent = await run(ActionConcludeDiagnostic(), conclude_tracker({"equipement": "1"}))
+    dispatcher = CollectingDispatcher()
+    events = await conclude(dispatcher, conclude_tracker({"equipement": 1}), {"equipement": 1},
+                            consent="1")
     assert events == []
-    assert [m.get("text") for m in sent] == [messages.text("result_failed")]
+    assert [m.get("text") for m in dispatcher.messages] == [messages.text("result_failed")]
+    assert stored_results() == []
 
 
 # --------------------------------------------------------------------------- narrowing
@@ -800,7 +836,7 @@ async def test_no_computer_narrows_the_device_question_without_counting_a_failur
 
 async def test_the_narrowed_question_offers_only_the_remaining_options_then_takes_the_answer():
     slots = slots_with("equipement", diagnostic_remaining=[1, 4], **answered_before("equipement"))
-    _, sent = await run(ask_action("equipement"), tracker([], slots))
+    sent = asked("equipement", slots)
     assert sent[0]["text"] == messages.text("narrowed")
     assert [b["payload"] for b in sent[0]["buttons"]] == ["1", "4"]
 

@@ -23,11 +23,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.events import SlotSet
 from sqlalchemy import select
 
-from actions.booking_form import (BOOKING_STATE, ActionBookingDone, AskFirstName, AskPlacePick,
-                                  AskSlotPick, AskWhere, ValidateBookingForm)
+from actions.booking_form import BOOKING_STATE, ActionBookingDone, ValidateBookingForm, ask_step
+from actions.form_questions import slot_to_ask, slots_after
 from actions.manage_booking import (ActionManageDone, AskManageAction, AskManagePick,
                                     ValidateManageForm)
 from actions.notifications import ActionSendReminder, ActionTellStructureCancelled
@@ -94,11 +95,35 @@ START = {"diagnosis": DIAGNOSIS, "booking_retries": 0, "booking_prompted": False
          "requested_slot": "where"}
 
 
+async def validate(tracker_: Tracker) -> tuple[list[dict], list[dict]]:
+    """Runs the booking form's validation: (events, what it said before its question). When the
+    form goes on and its reading did not already say the question, the validation's last
+    messages must be the step's question, as `ask_step` words it."""
+    events, sent = await run(ValidateBookingForm(), tracker_)
+    slot = slot_to_ask(events, tracker_, DOMAIN, BOOKING)
+    said_already = bool(events) and events[-1] == SlotSet("booking_prompted", False) and (
+        slots_after(tracker_, events[:-1]).get("booking_prompted"))
+    if slot is not None and not said_already:
+        question = asked(slot, slots_after(tracker_, events))
+        assert question and sent[-len(question):] == question, (sent, question)
+        sent = sent[:-len(question)]
+    return events, sent
+
+
+def asked(step_: str, state: dict[str, Any]) -> list[dict]:
+    """What asking the booking step `step_` says, with these slots."""
+    dispatcher = CollectingDispatcher()
+    ask_step(dispatcher, step_, state)
+    return dispatcher.messages
+
+
 async def step(state: dict[str, Any], text: str, form: str = BOOKING,
                **kwargs: Any) -> tuple[list[dict], list[dict], dict[str, Any]]:
     """One answer to the validation action of `form`; returns (events, sent, the new state)."""
-    action = ValidateBookingForm() if form == BOOKING else ValidateManageForm()
-    events, sent = await run(action, answer(text, state, form, **kwargs))
+    if form == BOOKING:
+        events, sent = await validate(answer(text, state, form, **kwargs))
+    else:
+        events, sent = await run(ValidateManageForm(), answer(text, state, form, **kwargs))
     return events, sent, {**state, **slot_values(events)}
 
 
@@ -134,21 +159,24 @@ def first_free(place_id: str, index: int = 0):
 
 
 def test_every_booking_action_is_in_the_domain():
-    names = {a().name() for a in (ValidateBookingForm, AskWhere, AskPlacePick, AskSlotPick,
-                                  AskFirstName, ActionBookingDone, ValidateManageForm,
+    names = {a().name() for a in (ValidateBookingForm, ActionBookingDone, ValidateManageForm,
                                   AskManagePick, AskManageAction, ActionManageDone,
                                   ActionSendReminder)}
     assert names <= set(DOMAIN["actions"])
     assert DOMAIN["forms"][BOOKING]["required_slots"] == ["where", "place_pick", "slot_pick",
                                                           "first_name"]
+    # The validation asks each step itself (one call to the action server per turn): no action
+    # or response of the domain may ask one instead.
+    asking_ = {f"{kind}_ask_{slot}" for kind in ("action", "utter")
+               for slot in DOMAIN["forms"][BOOKING]["required_slots"]}
+    assert not asking_ & set(DOMAIN["actions"]) and not asking_ & set(DOMAIN["responses"])
 
 
 # --------------------------------------------------------------------------- activation
 
 
 async def test_without_a_diagnosis_the_form_points_to_the_map_and_ends():
-    events, sent = await run(ValidateBookingForm(),
-                             activation("je veux un rendez-vous", "request_appointment"))
+    events, sent = await validate(activation("je veux un rendez-vous", "request_appointment"))
 
     assert [m["response"] for m in sent] == ["utter_find_place"]
     assert HELPLINE in DOMAIN["responses"]["utter_find_place"][0]["text"]
@@ -156,16 +184,16 @@ async def test_without_a_diagnosis_the_form_points_to_the_map_and_ends():
 
 
 async def test_with_a_diagnosis_the_form_asks_where():
-    events, sent = await run(ValidateBookingForm(), activation(
+    events, sent = await validate(activation(
         "oui", "affirm", diagnosis=DIAGNOSIS, booking_retries=2.0, booking_prompted=True))
 
     assert sent == []
     assert events == [SlotSet("booking_retries", 0), SlotSet("booking_prompted", False),
                       SlotSet("requested_slot", "where")]
 
-    _, asked = await run(AskWhere(), asking({**START}))
-    assert asked[0]["text"] == ask_where()
-    assert asked[1]["custom"] == {"data": {"ask_location": True}}  # web chat: share a location
+    said = asked("where", {**START})
+    assert said[0]["text"] == ask_where()
+    assert said[1]["custom"] == {"data": {"ask_location": True}}  # web chat: share a location
 
 
 # --------------------------------------------------------------------------- where
@@ -191,9 +219,9 @@ async def test_a_postcode_offers_the_three_nearest_places_and_asks_which():
     assert state["requested_slot"] == "place_pick"
     assert state["booking_prompted"] is False and state["where_question"] is None
 
-    _, asked = await run(AskPlacePick(), asking(state))
-    assert asked[0]["text"] == "Quel lieu choisissez-vous ? Répondez 1, 2 ou 3."
-    assert asked[0]["buttons"] == [{"title": p["name"], "payload": str(n)}
+    said = asked("place_pick", state)
+    assert said[0]["text"] == "Quel lieu choisissez-vous ? Répondez 1, 2 ou 3."
+    assert said[0]["buttons"] == [{"title": p["name"], "payload": str(n)}
                                    for n, p in enumerate(offered, 1)]
 
 
@@ -215,13 +243,11 @@ async def test_an_ambiguous_commune_is_asked_about_then_the_answer_resolves_it()
     assert len(sent) == 1
     assert sent[0]["text"].startswith("Plusieurs villes portent ce nom : 1 Neuilly-sur-Seine, "
                                       "2 Neuilly-sur-Marne, 3 Neuilly-Plaisance")
-    assert slot_values(events) == {"where_question": "neuilly", "booking_prompted": True,
-                                   "requested_slot": "where"}
-    # The question is already said: the ask action only clears the flag.
-    asked_events, asked = await run(AskWhere(), asking(state))
-    assert asked == [] and asked_events == [SlotSet("booking_prompted", False)]
+    # The question is already said: the validation does not ask it again, only clears the flag.
+    assert events == [SlotSet("where_question", "neuilly"), SlotSet("booking_prompted", True),
+                      SlotSet("requested_slot", "where"), SlotSet("booking_prompted", False)]
 
-    events, sent, state = await step({**state, "booking_prompted": False}, "1")
+    events, sent, state = await step(state, "1")
 
     assert sent[0]["text"] == "Merci. Je cherche une aide près de Neuilly-sur-Seine."
     assert state["where"]["name"] == "Neuilly-sur-Seine"
@@ -247,8 +273,10 @@ async def test_gibberish_counts_a_retry_and_the_third_brings_a_human():
 
     assert texts(sent) == ["Je ne trouve pas cette ville dans la Métropole du Grand Paris. "
                            "Quel est votre code postal ?"]
-    assert slot_values(events) == {"booking_retries": 1, "booking_prompted": True,
-                                   "requested_slot": "where"}
+    # The rephrase is the question: not asked a second time, the flag cleared.
+    assert events == [SlotSet("booking_retries", 1), SlotSet("booking_prompted", False),
+                      SlotSet("requested_slot", "where"), SlotSet("booking_prompted", True),
+                      SlotSet("booking_prompted", False)]
 
     events, sent, state = await step({**START, "booking_retries": 2.0}, "xqzw")
 
@@ -258,7 +286,7 @@ async def test_gibberish_counts_a_retry_and_the_third_brings_a_human():
 
 
 async def test_an_interruption_is_left_to_the_rules():
-    events, sent = await run(ValidateBookingForm(), answer(
+    events, sent = await validate(answer(
         "t'es un robot ?", START, intent="bot_challenge", confidence=0.95))
 
     assert events == [] and sent == []
@@ -269,7 +297,7 @@ async def test_after_an_interruption_the_question_is_asked_again_without_reading
     events = [LISTEN, user_event("93200", parsed), {"event": "action", "name": "utter_iamabot"},
               {"event": "slot", "name": "requested_slot", "value": "where"},
               {"event": "action", "name": BOOKING}]
-    result, sent = await run(ValidateBookingForm(), tracker(
+    result, sent = await validate(tracker(
         events, slots_with("where", diagnosis=DIAGNOSIS), "93200", parsed))
 
     assert result == [SlotSet("requested_slot", "where")] and sent == []
@@ -311,9 +339,9 @@ async def test_a_partner_place_offers_its_earliest_free_slots():
     assert state["place_pick"]["pk"] == place_pk(SAINT_DENIS)
     assert state["requested_slot"] == "slot_pick"
 
-    _, asked = await run(AskSlotPick(), asking(state))
-    assert asked[0]["text"].startswith("Lequel vous convient ? Répondez 1, 2 ou 3.")
-    assert asked[0]["buttons"] == [{"title": s["label"], "payload": str(n)}
+    said = asked("slot_pick", state)
+    assert said[0]["text"].startswith("Lequel vous convient ? Répondez 1, 2 ou 3.")
+    assert said[0]["buttons"] == [{"title": s["label"], "payload": str(n)}
                                    for n, s in enumerate(offered, 1)]
 
 
@@ -333,9 +361,9 @@ async def test_a_number_out_of_range_is_unclear_and_the_question_rephrased():
     assert sent == []
     assert slot_values(events) == {"booking_retries": 1, "booking_prompted": False,
                                    "requested_slot": "place_pick"}
-    _, asked = await run(AskPlacePick(), asking(state))
-    assert asked[0]["text"] == ("Je n'ai pas bien compris. Répondez avec le numéro du lieu : 1.")
-    assert [b["payload"] for b in asked[0]["buttons"]] == ["1"]
+    said = asked("place_pick", state)
+    assert said[0]["text"] == ("Je n'ai pas bien compris. Répondez avec le numéro du lieu : 1.")
+    assert [b["payload"] for b in said[0]["buttons"]] == ["1"]
 
 
 # --------------------------------------------------------------------------- slot_pick
@@ -349,8 +377,8 @@ async def test_picking_a_slot_asks_the_first_name():
     assert sent == []
     assert state["slot_pick"] == state["offered_slots"][0]
     assert state["requested_slot"] == "first_name"
-    _, asked = await run(AskFirstName(), asking(state))
-    assert texts(asked) == [messages.text("first_name")]
+    said = asked("first_name", state)
+    assert texts(said) == [messages.text("first_name")]
     assert active_bookings(key_of()) == []  # nothing booked before the name
 
 
@@ -392,8 +420,8 @@ async def test_words_that_say_no_moment_are_unclear():
     assert sent == []
     assert slot_values(events) == {"booking_retries": 1, "booking_prompted": False,
                                    "requested_slot": "slot_pick"}
-    _, asked = await run(AskSlotPick(), asking(state))
-    assert asked[0]["text"].startswith("Je n'ai pas bien compris. Répondez 1, 2 ou 3")
+    said = asked("slot_pick", state)
+    assert said[0]["text"].startswith("Je n'ai pas bien compris. Répondez 1, 2 ou 3")
 
 
 # --------------------------------------------------------------------------- first_name, booking
@@ -447,8 +475,8 @@ async def test_a_number_is_not_a_first_name():
     assert slot_values(events) == {"booking_retries": 1, "booking_prompted": False,
                                    "requested_slot": "first_name"}
     assert active_bookings(key_of()) == []
-    _, asked = await run(AskFirstName(), asking(state))
-    assert texts(asked) == [messages.text("first_name_rephrase")]
+    said = asked("first_name", state)
+    assert texts(said) == [messages.text("first_name_rephrase")]
 
 
 async def test_a_slot_taken_meanwhile_is_said_and_fresh_slots_are_offered():
