@@ -22,13 +22,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.diagnostic_form import ValidateDiagnosticForm, ask
-from actions.form_questions import slot_to_ask, slots_after
 from actions.diagnostic_result import ActionCancelDiagnostic, conclude
 from actions.privacy import ActionDeleteMyData, ActionStop
 from bot import messages
 from bot.db.models import Person, StoredDiagnostic
 from bot.db.session import get_engine, session_scope, upgrade
 from bot.diagnostic import evaluate, load_grid, result_message, understand
+from tests.support.form_actions import said_by, validate_form
 
 PROJECT = Path(__file__).resolve().parents[2]
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT / "domain.yml").read_text(encoding="utf-8"))
@@ -196,22 +196,11 @@ async def run(action, tracker_: Tracker) -> tuple[list[dict], list[dict]]:
 
 
 async def validate(tracker_: Tracker) -> tuple[list[dict], list[dict]]:
-    """Runs the validation: (events, what it said before its question). When the form goes
-    on, the validation's last message must be the next question, as `ask` words it."""
-    events, sent = await run(ValidateDiagnosticForm(), tracker_)
-    slot = slot_to_ask(events, tracker_, DOMAIN, FORM)
-    if slot is not None:
-        question = asked(slot, slots_after(tracker_, events))
-        assert question and sent[-len(question):] == question, (sent, question)
-        sent = sent[:-len(question)]
-    return events, sent
+    """The diagnostic's validation: (events, what it said before its question)."""
+    return await validate_form(ValidateDiagnosticForm(), tracker_, FORM, asked)
 
 
-def asked(slot: str, slots: dict[str, Any]) -> list[dict]:
-    """What asking `slot` says, with these slots."""
-    dispatcher = CollectingDispatcher()
-    ask(dispatcher, slot, slots)
-    return dispatcher.messages
+asked = said_by(ask)  # what asking a question says, with these slots
 
 
 def question_of(slot: str):

@@ -23,12 +23,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.events import SlotSet
 from sqlalchemy import select
 
 from actions.booking_form import BOOKING_STATE, ActionBookingDone, ValidateBookingForm, ask_step
-from actions.form_questions import slot_to_ask, slots_after
 from actions.manage_booking import (ActionManageDone, AskManageAction, AskManagePick,
                                     ValidateManageForm)
 from actions.notifications import ActionSendReminder, ActionTellStructureCancelled
@@ -45,8 +43,9 @@ from bot.notifications.booking_reminder import NOTIFIER as REMINDER
 from bot.places import DEFAULT_SOURCE, seed_default_places
 from bot.referrals import ReferralStatus, referrals_of
 from tests.support.form_actions import (BOOKING, CHANNEL, DOMAIN, LISTEN, MANAGE, OTHER_SENDER,
-                                        SENDER, activation, answer, asking, run,
-                                        slot_values, slots_with, texts, tracker, user_event)
+                                        SENDER, activation, answer, asking, run, said_by,
+                                        slot_values, slots_with, texts, tracker, user_event,
+                                        validate_form)
 
 PARIS = ZoneInfo("Europe/Paris")
 SECRET = "test-secret-key"  # set by the `database` fixture of conftest.py
@@ -96,25 +95,11 @@ START = {"diagnosis": DIAGNOSIS, "booking_retries": 0, "booking_prompted": False
 
 
 async def validate(tracker_: Tracker) -> tuple[list[dict], list[dict]]:
-    """Runs the booking form's validation: (events, what it said before its question). When the
-    form goes on and its reading did not already say the question, the validation's last
-    messages must be the step's question, as `ask_step` words it."""
-    events, sent = await run(ValidateBookingForm(), tracker_)
-    slot = slot_to_ask(events, tracker_, DOMAIN, BOOKING)
-    said_already = bool(events) and events[-1] == SlotSet("booking_prompted", False) and (
-        slots_after(tracker_, events[:-1]).get("booking_prompted"))
-    if slot is not None and not said_already:
-        question = asked(slot, slots_after(tracker_, events))
-        assert question and sent[-len(question):] == question, (sent, question)
-        sent = sent[:-len(question)]
-    return events, sent
+    """The booking form's validation: (events, what it said before its question)."""
+    return await validate_form(ValidateBookingForm(), tracker_, BOOKING, asked)
 
 
-def asked(step_: str, state: dict[str, Any]) -> list[dict]:
-    """What asking the booking step `step_` says, with these slots."""
-    dispatcher = CollectingDispatcher()
-    ask_step(dispatcher, step_, state)
-    return dispatcher.messages
+asked = said_by(ask_step)  # what asking a step says, with these slots
 
 
 async def step(state: dict[str, Any], text: str, form: str = BOOKING,

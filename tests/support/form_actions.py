@@ -5,11 +5,14 @@ domain.yml. Shared by the tests of every form's actions."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+
+from actions.form_questions import slot_to_ask, slots_after
 
 PROJECT = Path(__file__).resolve().parents[2]
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT / "domain.yml").read_text(encoding="utf-8"))
@@ -88,6 +91,34 @@ async def run(action, tracker_: Tracker) -> tuple[list[dict], list[dict]]:
     dispatcher = CollectingDispatcher()
     events = await action.run(dispatcher, tracker_, DOMAIN)
     return events, dispatcher.messages
+
+
+def said_by(ask: Callable[[CollectingDispatcher, str, dict[str, Any]], None]
+            ) -> Callable[[str, dict[str, Any]], list[dict]]:
+    """`ask(dispatcher, slot, slots)` as a function of (slot, slots) to the messages it says."""
+    def asked(slot: str, slots: dict[str, Any]) -> list[dict]:
+        dispatcher = CollectingDispatcher()
+        ask(dispatcher, slot, slots)
+        return dispatcher.messages
+    return asked
+
+
+async def validate_form(action, tracker_: Tracker, form: str,
+                        ask: Callable[[str, dict[str, Any]], list[dict]]
+                        ) -> tuple[list[dict], list[dict]]:
+    """Runs the validation of a form that asks its own questions: (events, what it said before
+    its question). When the form goes on and its reading did not already say the question (the
+    booking form's `booking_prompted`), the validation's last messages must be the next question,
+    as `ask(slot, slots)` words it."""
+    events, sent = await run(action, tracker_)
+    slot = slot_to_ask(events, tracker_, DOMAIN, form)
+    said_already = bool(events) and events[-1] == SlotSet("booking_prompted", False) and bool(
+        slots_after(tracker_, events[:-1]).get("booking_prompted"))
+    if slot is not None and not said_already:
+        question = ask(slot, slots_after(tracker_, events))
+        assert question and sent[-len(question):] == question, (sent, question)
+        sent = sent[:-len(question)]
+    return events, sent
 
 
 def slot_values(events: list[dict]) -> dict[str, Any]:
