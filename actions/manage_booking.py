@@ -15,9 +15,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions.booking_form import (ValidateBookingForm, now, numbers_phrase,
+from actions.booking_form import (ValidateBookingForm, ask_step, now, numbers_phrase,
                                   offer_slots, pick_number)
 from actions.common import off_loop, person_key_of
+from actions.form_questions import slot_to_ask, slots_after
 from actions.interruptions import answering, count_unclear, gives_way
 from actions.prescripteur import prescripteur_of
 from actions.webinar_cancel import cancel_one
@@ -70,6 +71,21 @@ class ValidateManageForm(FormValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        events = await self.read(dispatcher, tracker)
+        # The step the form requests next is asked in this same call (actions/form_questions.py).
+        step = slot_to_ask(events, tracker, domain, FORM)
+        if step is not None:
+            slots = slots_after(tracker, events)
+            if step != "slot_pick":
+                ask_manage_step(dispatcher, step, slots)
+            elif slots.get("booking_prompted"):
+                events = events + [SlotSet("booking_prompted", False)]
+            else:
+                ask_step(dispatcher, step, slots)  # the booking form's question
+        return events
+
+    async def read(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        """The events of the person's latest message (or of the form's activation or return)."""
         requested = tracker.get_slot("requested_slot")
         if requested and not answering(tracker, FORM):
             return [SlotSet("requested_slot", requested)]
@@ -204,36 +220,22 @@ class ValidateManageForm(FormValidationAction):
         return events
 
 
-class AskManagePick(Action):
-    def name(self) -> Text:
-        return "action_ask_manage_pick"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        bookings = tracker.get_slot("manage_bookings") or []
-        key = "prescripteur_manage_which" if tracker.get_slot("prescripteur_first_name") else "manage_which"
+def ask_manage_step(dispatcher: CollectingDispatcher, step: str, slots: Dict[str, Any]) -> None:
+    """Asks which booking (`manage_pick`), or what to do with it (`manage_action`)."""
+    if step == "manage_pick":
+        bookings = slots.get("manage_bookings") or []
+        prescripteur = slots.get("prescripteur_first_name")
+        key = "prescripteur_manage_which" if prescripteur else "manage_which"
         dispatcher.utter_message(
             text=messages.text(key, numbers=numbers_phrase(len(bookings))),
             buttons=[{"title": ", ".join(part for part in (
-                tracker.get_slot("prescripteur_first_name") and b.get("first_name"),
-                b["when"], b["name"]) if part), "payload": str(n)}
-                     for n, b in enumerate(bookings, 1)])
-        return []
-
-
-class AskManageAction(Action):
-    def name(self) -> Text:
-        return "action_ask_manage_action"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        key = "manage_rephrase" if int(tracker.get_slot("manage_retries") or 0) else "manage_action"
-        dispatcher.utter_message(text=messages.text(key), buttons=[
-            {"title": "Annuler", "payload": "1"}, {"title": "Déplacer", "payload": "2"},
-            {"title": "Garder", "payload": "3"}])
-        return []
+                prescripteur and b.get("first_name"), b["when"], b["name"]) if part),
+                "payload": str(n)} for n, b in enumerate(bookings, 1)])
+        return
+    key = "manage_rephrase" if int(slots.get("manage_retries") or 0) else "manage_action"
+    dispatcher.utter_message(text=messages.text(key), buttons=[
+        {"title": "Annuler", "payload": "1"}, {"title": "Déplacer", "payload": "2"},
+        {"title": "Garder", "payload": "3"}])
 
 
 class ActionManageDone(Action):

@@ -27,8 +27,7 @@ from rasa_sdk.events import SlotSet
 from sqlalchemy import select
 
 from actions.booking_form import BOOKING_STATE, ActionBookingDone, ValidateBookingForm, ask_step
-from actions.manage_booking import (ActionManageDone, AskManageAction, AskManagePick,
-                                    ValidateManageForm)
+from actions.manage_booking import ActionManageDone, ValidateManageForm, ask_manage_step
 from actions.notifications import ActionSendReminder, ActionTellStructureCancelled
 from bot import messages
 from bot.booking.bookings import active_bookings, book, cancel, find_booking
@@ -102,13 +101,23 @@ async def validate(tracker_: Tracker) -> tuple[list[dict], list[dict]]:
 asked = said_by(ask_step)  # what asking a step says, with these slots
 
 
+def asked_manage(step_: str, state: dict[str, Any]) -> list[dict]:
+    """What the manage form asks: which booking, what to do, or (a move) the booking's slot."""
+    return asked(step_, state) if step_ == "slot_pick" else said_by(ask_manage_step)(step_, state)
+
+
+async def validate_manage(tracker_: Tracker) -> tuple[list[dict], list[dict]]:
+    """The manage form's validation: (events, what it said before its question)."""
+    return await validate_form(ValidateManageForm(), tracker_, MANAGE, asked_manage)
+
+
 async def step(state: dict[str, Any], text: str, form: str = BOOKING,
                **kwargs: Any) -> tuple[list[dict], list[dict], dict[str, Any]]:
     """One answer to the validation action of `form`; returns (events, sent, the new state)."""
     if form == BOOKING:
         events, sent = await validate(answer(text, state, form, **kwargs))
     else:
-        events, sent = await run(ValidateManageForm(), answer(text, state, form, **kwargs))
+        events, sent = await validate_manage(answer(text, state, form, **kwargs))
     return events, sent, {**state, **slot_values(events)}
 
 
@@ -145,15 +154,14 @@ def first_free(place_id: str, index: int = 0):
 
 def test_every_booking_action_is_in_the_domain():
     names = {a().name() for a in (ValidateBookingForm, ActionBookingDone, ValidateManageForm,
-                                  AskManagePick, AskManageAction, ActionManageDone,
-                                  ActionSendReminder)}
+                                  ActionManageDone, ActionSendReminder)}
     assert names <= set(DOMAIN["actions"])
     assert DOMAIN["forms"][BOOKING]["required_slots"] == ["where", "place_pick", "slot_pick",
                                                           "first_name"]
     # The validation asks each step itself (one call to the action server per turn): no action
     # or response of the domain may ask one instead.
-    asking_ = {f"{kind}_ask_{slot}" for kind in ("action", "utter")
-               for slot in DOMAIN["forms"][BOOKING]["required_slots"]}
+    asking_ = {f"{kind}_ask_{slot}" for kind in ("action", "utter") for form in (BOOKING, MANAGE)
+               for slot in DOMAIN["forms"][form]["required_slots"]}
     assert not asking_ & set(DOMAIN["actions"]) and not asking_ & set(DOMAIN["responses"])
 
 
@@ -511,7 +519,7 @@ def manage_start(text: str = "ANNULER", sender: str = SENDER) -> Tracker:
 
 
 async def test_managing_without_a_booking_says_there_is_none():
-    events, sent = await run(ValidateManageForm(), manage_start())
+    events, sent = await validate_manage(manage_start())
 
     assert [m["response"] for m in sent] == ["utter_no_appointment"]
     assert slot_values(events)["requested_slot"] is None
@@ -520,7 +528,7 @@ async def test_managing_without_a_booking_says_there_is_none():
 async def test_managing_one_booking_recalls_it_and_asks_what_to_do():
     booking = book_for(key_of(), place_pk(SAINT_DENIS), first_free(SAINT_DENIS).start)
 
-    events, sent = await run(ValidateManageForm(), manage_start())
+    events, sent = await validate_manage(manage_start())
 
     assert texts(sent) == [f"Vous avez rendez-vous le {say_slot(booking.start)}, à France "
                            f"services La Poste de Saint-Denis (référence {booking.reference})."]
@@ -529,16 +537,16 @@ async def test_managing_one_booking_recalls_it_and_asks_what_to_do():
     assert state["manage_pick"]["id"] == booking.id
     assert state["requested_slot"] == "manage_action"
 
-    _, asked = await run(AskManageAction(), asking(state, MANAGE))
-    assert texts(asked) == [messages.text("manage_action")]
-    assert asked[0]["buttons"] == [{"title": "Annuler", "payload": "1"},
+    said = asked_manage("manage_action", state)
+    assert texts(said) == [messages.text("manage_action")]
+    assert said[0]["buttons"] == [{"title": "Annuler", "payload": "1"},
                                    {"title": "Déplacer", "payload": "2"},
                                    {"title": "Garder", "payload": "3"}]
 
 
 async def manage_state() -> tuple[Any, dict[str, Any]]:
     booking = book_for(key_of(), place_pk(SAINT_DENIS), first_free(SAINT_DENIS).start)
-    events, _ = await run(ValidateManageForm(), manage_start())
+    events, _ = await validate_manage(manage_start())
     return booking, slot_values(events)
 
 
@@ -595,8 +603,7 @@ async def test_answering_2_offers_slots_then_1_moves_the_booking():
 async def test_saying_the_move_at_the_start_offers_slots_at_once():
     booking = book_for(key_of(), place_pk(SAINT_DENIS), first_free(SAINT_DENIS).start)
 
-    events, sent = await run(ValidateManageForm(),
-                             manage_start("je veux déplacer mon rendez-vous"))
+    events, sent = await validate_manage(manage_start("je veux déplacer mon rendez-vous"))
 
     assert len(sent) == 2 and sent[1]["text"].startswith("Voici les prochains rendez-vous")
     state = slot_values(events)
@@ -621,8 +628,8 @@ async def test_an_unclear_manage_answer_is_rephrased():
 
     assert sent == []
     assert slot_values(events) == {"manage_retries": 1, "requested_slot": "manage_action"}
-    _, asked = await run(AskManageAction(), asking(state, MANAGE))
-    assert texts(asked) == [messages.text("manage_rephrase")]
+    said = asked_manage("manage_action", state)
+    assert texts(said) == [messages.text("manage_rephrase")]
 
 
 async def test_a_person_with_two_bookings_is_asked_which_one():
@@ -630,15 +637,15 @@ async def test_a_person_with_two_bookings_is_asked_which_one():
     second = book_for(key_of(), place_pk(BOBIGNY), first_free(BOBIGNY, 2).start)
     ordered = sorted([first, second], key=lambda b: (b.start, b.id))
 
-    events, sent = await run(ValidateManageForm(), manage_start())
+    events, sent = await validate_manage(manage_start())
 
     assert sent == []
     state = slot_values(events)
     assert [b["reference"] for b in state["manage_bookings"]] == [b.reference for b in ordered]
     assert state["requested_slot"] == "manage_pick"
-    _, asked = await run(AskManagePick(), asking(state, MANAGE))
-    assert texts(asked) == [messages.text("manage_which", numbers="1 ou 2")]
-    assert asked[0]["buttons"] == [
+    said = asked_manage("manage_pick", state)
+    assert texts(said) == [messages.text("manage_which", numbers="1 ou 2")]
+    assert said[0]["buttons"] == [
         {"title": f"{say_slot(b.start)}, {b.place_name}", "payload": str(n)}
         for n, b in enumerate(ordered, 1)]
 
@@ -656,7 +663,7 @@ async def test_a_person_with_two_bookings_is_asked_which_one():
 async def test_someone_else_cannot_see_or_manage_my_booking():
     book_for(key_of(), place_pk(SAINT_DENIS), first_free(SAINT_DENIS).start)
 
-    events, sent = await run(ValidateManageForm(), manage_start(sender=OTHER_SENDER))
+    events, sent = await validate_manage(manage_start(sender=OTHER_SENDER))
 
     assert [m["response"] for m in sent] == ["utter_no_appointment"]
 
