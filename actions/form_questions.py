@@ -30,11 +30,13 @@ def slot_to_ask(events: List[EventType], tracker: Tracker, domain: Dict[Text, An
     nothing: the form ends, or it rejects the message (the rules answer it, and the question
     comes when the form resumes).
 
-    Like `FormAction`: a message answering the question that sets no slot but `requested_slot`
-    is rejected; the form ends when the last `requested_slot` set is None; otherwise it requests
-    the first `requested_slot` set, or, when none is, the first required slot still empty.
+    Like `FormAction`: an answer to the question of the active form that sets no slot but
+    `requested_slot` is rejected (never a message that activates the form); the form ends when
+    the last `requested_slot` set is None; otherwise it requests the first `requested_slot` set,
+    or, when none is, the first required slot still empty.
     """
-    if answering(tracker, form) and not any(
+    active = (tracker.active_loop or {}).get("name") == form
+    if active and answering(tracker, form) and not any(
             e.get("event") == "slot" and e.get("name") != REQUESTED_SLOT for e in events):
         return None
     requested = [e.get("value") for e in events
