@@ -149,11 +149,7 @@ class ValidateBookingForm(FormValidationAction):
         # unless the reading already said it ("booking_prompted").
         step = slot_to_ask(events, tracker, domain, FORM)
         if step is not None:
-            slots = slots_after(tracker, events)
-            if slots.get("booking_prompted"):
-                events = events + [SlotSet("booking_prompted", False)]
-            else:
-                ask_step(dispatcher, step, slots)
+            events = events + ask_step(dispatcher, step, slots_after(tracker, events))
         return events
 
     async def read(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
@@ -400,15 +396,19 @@ class ValidateBookingForm(FormValidationAction):
         return [SlotSet("moving_booking", None)] + done + self.ended(BOOKED)
 
 
-def ask_step(dispatcher: CollectingDispatcher, step: str, slots: Dict[str, Any]) -> None:
-    """Asks one step of the booking form (a rephrase after an answer we did not understand)."""
+def ask_step(dispatcher: CollectingDispatcher, step: str,
+             slots: Dict[str, Any]) -> List[EventType]:
+    """Asks one step of the booking form (a rephrase after an answer we did not understand),
+    unless the reading already said it (`booking_prompted`): then the flag is only cleared."""
+    if slots.get("booking_prompted"):
+        return [SlotSet("booking_prompted", False)]
     rephrasing = int(slots.get("booking_retries") or 0) > 0
     buttons: list[dict[str, str]] = []
     if step == "where":
         dispatcher.utter_message(text=ask_where())
         # Channels that can share a location (the web chat, Telegram) offer it.
         dispatcher.utter_message(json_message={"data": {"ask_location": True}})
-        return
+        return []
     if step == "place_pick":
         offered = slots.get("offered_places") or []
         key = "place_pick_rephrase" if rephrasing else "place_pick"
@@ -424,6 +424,7 @@ def ask_step(dispatcher: CollectingDispatcher, step: str, slots: Dict[str, Any])
         key = "person_first_name" if slots.get("person") else "first_name"
         text = messages.text(f"{key}_rephrase" if rephrasing else key)
     dispatcher.utter_message(text=text, buttons=buttons)
+    return []
 
 
 class ActionBookingDone(Action):

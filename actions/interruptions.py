@@ -123,7 +123,7 @@ def gives_way(tracker: Tracker, answered: bool, exact_answer: bool = False) -> b
     options ("non", "2"): "non, stop" stops, "arrêtez de m'écrire" stops.
     """
     text = (tracker.latest_message or {}).get("text") or ""
-    intent, confidence = latest_intent(tracker)
+    intent, _ = latest_intent(tracker)
     interrupts = interrupting(tracker)
     overriding = interrupts and intent in OVERRIDING and not exact_answer
     return normalize(text) in COMMANDS or overriding or (not answered and interrupts)

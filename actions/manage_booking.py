@@ -74,14 +74,10 @@ class ValidateManageForm(FormValidationAction):
         events = await self.read(dispatcher, tracker)
         # The step the form requests next is asked in this same call (actions/form_questions.py).
         step = slot_to_ask(events, tracker, domain, FORM)
-        if step is not None:
-            slots = slots_after(tracker, events)
-            if step != "slot_pick":
-                ask_manage_step(dispatcher, step, slots)
-            elif slots.get("booking_prompted"):
-                events = events + [SlotSet("booking_prompted", False)]
-            else:
-                ask_step(dispatcher, step, slots)  # the booking form's question
+        if step == "slot_pick":  # a move: the booking form's question
+            events = events + ask_step(dispatcher, step, slots_after(tracker, events))
+        elif step is not None:
+            ask_manage_step(dispatcher, step, slots_after(tracker, events))
         return events
 
     async def read(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:

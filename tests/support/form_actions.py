@@ -77,7 +77,8 @@ def activation(text: str, intent: str, form: str = BOOKING, sender: str = SENDER
 
 
 def asking(state: dict[str, Any], form: str = BOOKING) -> Tracker:
-    """The form asks its question (the ask action runs after the validation)."""
+    """The conversation as a form leaves it after its validation (for the actions that run
+    then, such as the end of a booking)."""
     events = [LISTEN, user_event("x", NO_INTENT),
               {"event": "slot", "name": "requested_slot", "value": state.get("requested_slot")},
               {"event": "action", "name": form}]
@@ -93,7 +94,7 @@ async def run(action, tracker_: Tracker) -> tuple[list[dict], list[dict]]:
     return events, dispatcher.messages
 
 
-def said_by(ask: Callable[[CollectingDispatcher, str, dict[str, Any]], None]
+def said_by(ask: Callable[[CollectingDispatcher, str, dict[str, Any]], object]
             ) -> Callable[[str, dict[str, Any]], list[dict]]:
     """`ask(dispatcher, slot, slots)` as a function of (slot, slots) to the messages it says."""
     def asked(slot: str, slots: dict[str, Any]) -> list[dict]:
