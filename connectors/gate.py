@@ -22,6 +22,7 @@ import logging
 from typing import Any, Awaitable, Callable, Iterable, Optional
 
 from bot import metrics
+from bot.channels.channel_store import offered_choices
 from bot.messages import text as say
 from bot.prescripteurs.organisations import CodeCheck
 from bot.funnel.starts import month_of, record_start
@@ -47,6 +48,17 @@ def as_words(text: str | None, offered_payloads: Iterable[str] = ()) -> str:
         return stripped
     words = stripped.lstrip(INTENT_PREFIX).strip()
     return words or "aide"
+
+
+async def readable(channel: str, conversation: str, text: str | None) -> str:
+    """`as_words` for a chat channel's message: the choices offered in the conversation are
+    read (a database query) only for a message that starts with `/`, the only kind they can
+    let through."""
+    text = text or ""
+    if not text.strip().startswith(INTENT_PREFIX):
+        return text
+    offered = await patiently(offered_choices, channel, conversation)
+    return as_words(text, payloads(offered))
 
 
 # What Rasa gets when a known organisation code was typed: only our connectors send it.

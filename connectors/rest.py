@@ -18,10 +18,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import metrics
-from bot.channels.channel_store import offered_choices, remember_choices
+from bot.channels.channel_store import remember_choices
 from bot.pseudonyms import conversation_id, conversation_identity, person_key
-from connectors.gate import (as_words, code_gate, count_start, counted, last_question,
-                             opt_gate, payloads)
+from connectors.gate import (code_gate, count_start, counted, last_question, opt_gate,
+                             readable)
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +76,12 @@ class RestInput(InputChannel):
 
             if not await opt_gate(key, text, confirm, resume, repeat):
                 started = await code_gate(conversation, CHANNEL, text, confirm)
-                offered = await asyncio.to_thread(offered_choices, CHANNEL, conversation)
                 try:
                     if started is None:
                         await count_start(conversation, CHANNEL)
                     if started != "":
                         await on_new_message(UserMessage(
-                            started or as_words(text, payloads(offered)), collector,
+                            started or await readable(CHANNEL, conversation, text), collector,
                             conversation, input_channel=CHANNEL, metadata=metadata))
                 except Exception:
                     log.exception("REST message could not be processed")

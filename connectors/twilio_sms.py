@@ -25,7 +25,7 @@ import logging
 import os
 from dataclasses import dataclass
 from urllib.parse import parse_qs
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response

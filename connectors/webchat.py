@@ -33,11 +33,11 @@ from socketio import AsyncServer
 from bot import metrics
 from bot.addresses import client_address, source_of
 from bot.config import secret_key
-from bot.channels.channel_store import offered_choices, remember_choices
+from bot.channels.channel_store import remember_choices
 from bot.people.privacy import is_opted_out
 from bot.pseudonyms import conversation_id, conversation_identity, person_key
-from connectors.gate import (as_words, code_gate, count_start, counted, last_question,
-                             opt_gate, payloads)
+from connectors.gate import (code_gate, count_start, counted, last_question, opt_gate,
+                             readable)
 
 log = logging.getLogger(__name__)
 
@@ -208,8 +208,7 @@ class WebChatInput(SocketIOInput):
             if started:
                 text = started
             elif location is None:
-                offered = await asyncio.to_thread(offered_choices, CHANNEL, conversation)
-                text = as_words(text, payloads(offered))
+                text = await readable(CHANNEL, conversation, text)
             await on_new_message(UserMessage(location or text, output, conversation,
                                              input_channel=CHANNEL))
 

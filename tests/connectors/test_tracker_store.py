@@ -81,6 +81,65 @@ async def test_a_conversation_reads_back_as_rasa_own_store_reads_it(store, tmp_p
     assert await store.retrieve("nobody") is None
 
 
+def statements(store) -> list[str]:
+    """The SQL statements the store sends from now on."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+    event.listen(store.engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *rest: sent.append(statement))
+    return sent
+
+
+async def test_turn_after_turn_every_event_is_stored_once_without_counting_them(store):
+    """A conversation read, answered and saved, turn after turn: each event is stored once,
+    and a save after a read sends no query counting the stored events (Rasa's did, over the
+    whole session, on every save)."""
+    await store.save(conversation("dora"))
+    sent = statements(store)
+    for turn in range(3):
+        tracker = await store.retrieve("dora")
+        tracker.update(UserUttered(f"message {turn}", {"name": "affirm"}))
+        tracker.update(ActionExecuted("utter_ok"))
+        await store.save(tracker)
+        tracker.update(ActionExecuted("action_listen"))
+        await store.save(tracker)  # the same tracker saved twice in a turn
+    stored = await store.retrieve("dora")
+    assert [e.text for e in stored.events if isinstance(e, UserUttered)] == [
+        "bonjour", "message 0", "message 1", "message 2"]
+    assert len(stored.events) == len(conversation("dora").events) + 3 * 3
+    assert rows(store.engine.url.render_as_string(hide_password=False),
+                "SELECT count(*) FROM events WHERE sender_id = 'dora'") == [(len(stored.events),)]
+    assert sent and not [s for s in sent if "count(" in s.lower()]
+
+
+async def test_a_save_retried_after_a_failure_counts_what_is_stored(store, monkeypatch):
+    """A save whose first try failed after its events were written counts the stored events
+    before trying again: none is stored twice."""
+    import sqlite3
+
+    await store.save(conversation("emma"))
+    tracker = await store.retrieve("emma")
+    tracker.update(UserUttered("oui", {"name": "affirm"}))
+    session_class = store.sessionmaker.class_
+    commit = session_class.commit
+    failures = []
+
+    def commit_then_lose_the_connection(self):
+        commit(self)
+        if not failures:
+            failures.append(1)
+            raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr("connectors.tracker_store.connection_lost", lambda error: True)
+    monkeypatch.setattr("connectors.tracker_store.RETRY_DELAYS", (0.01,))
+    monkeypatch.setattr(session_class, "commit", commit_then_lose_the_connection)
+    await store.save(tracker)
+    assert failures
+    stored = await store.retrieve("emma")
+    assert [e.text for e in stored.events if isinstance(e, UserUttered)] == ["bonjour", "oui"]
+
+
 async def test_a_failing_store_is_never_a_silent_new_conversation(tmp_path, monkeypatch):
     """Rasa's FailSafeTrackerStore would go on with an empty conversation in memory: the
     failure is counted and raised instead, and nothing is kept in memory."""
