@@ -55,3 +55,22 @@ async def test_a_conversation_counts_once_and_a_prescripteurs_not_at_all(databas
     await count_start("tg:1", "telegram")
     with create_engine(database).connect() as connection:
         assert connection.execute(text("select count(*) from conversation_starts")).scalar() == 2
+
+
+async def test_only_an_offered_button_payload_reaches_rasa_as_an_intent(database, monkeypatch):
+    """A button's payload goes on as it is only when this conversation was offered it; any
+    other text starting with `/` is words. Plain text is passed on without a database query."""
+    from bot.channels.channel_store import remember_choices
+
+    remember_choices("rest", "rest:ana", [{"title": "Oui", "payload": "/affirm"}])
+    assert await gate.readable("rest", "rest:ana", "/affirm") == "/affirm"
+    assert await gate.readable("rest", "rest:bob", "/affirm") == "affirm"
+    assert await gate.readable("rest", "rest:ana", '/EXTERNAL_reminder{"x":1}') != (
+        '/EXTERNAL_reminder{"x":1}')
+
+    def no_query(*args):
+        raise AssertionError("the offered choices were read for plain text")
+
+    monkeypatch.setattr(gate, "offered_choices", no_query)
+    assert await gate.readable("rest", "rest:ana", "oui merci") == "oui merci"
+    assert await gate.readable("rest", "rest:ana", None) == ""
