@@ -19,8 +19,9 @@ as 7 % of Rasa's busy time (issue 14).
 Saving a conversation read in this turn writes its events after the ones read, without Rasa's
 query counting the stored events again (2.5 % of Rasa's busy time, growing with the
 conversation): Rasa's lock store lets one turn at a time read and save a conversation, so the
-number read is the number stored. A tracker not read here (a new conversation, one read with
-all its sessions), and every retry after a failed save, count them again as Rasa does.
+number read is the number stored; after a save, the number saved is. A tracker neither read
+nor saved here yet (a new conversation, one read with all its sessions), and every retry after
+a failed save, count them again as Rasa does.
 """
 from __future__ import annotations
 
