@@ -64,24 +64,32 @@ def where(frame: str) -> str:
     return f"{path}: {found.group('function')}"
 
 
-# What a sample is spent on, by the most telling frame on its stack (first match in this order).
+# What a sample is spent on: the first of these with a frame on the sample's stack (in this
+# order, so that a tracker read by a policy counts as the policy's). The channel's entry frames
+# below are on every turn's stack, so they do not make a sample "our code".
 CATEGORIES = [
-    ("action response check (jsonschema)", ("jsonschema/",)),
+    ("action response check (jsonschema)", ("jsonschema/", "connectors/action_response_check.py")),
     ("tracker store (SQL, events decoded)", ("rasa/core/tracker_store.py",
                                             "connectors/tracker_store.py")),
-    ("policies", ("rasa/core/policies/",)),
+    ("policies", ("rasa/core/policies/", "connectors/rule_policy.py")),
     ("NLU (featurizers, DIET, TensorFlow)", ("rasa/nlu/", "tensorflow/", "keras/")),
     ("action server calls (request, response)", ("rasa/core/actions/action.py",)),
     ("tracker (events replayed, states)", ("rasa/shared/core/trackers.py",
                                            "rasa/shared/core/events.py")),
+    ("forms and slot mappings (Rasa)", ("rasa/core/actions/",)),
+    ("lock store", ("rasa/core/lock_store.py", "rasa/core/lock.py")),
+    ("graph runner (Rasa engine, dask)", ("rasa/engine/", "dask/")),
     ("our code in Rasa (bot/, connectors/)", ("bot/", "connectors/")),
+    ("Rasa's turn (processor, agent)", ("rasa/core/processor.py", "rasa/core/agent.py")),
     ("HTTP (Sanic, aiohttp)", ("sanic/", "aiohttp/")),
 ]
+ENTRY_FRAMES = {"connectors/rest.py: receive", "connectors/gate.py: handle"}
 
 
 def category(frames: list[str]) -> str:
+    telling = [frame for frame in frames if frame not in ENTRY_FRAMES]
     for name, markers in CATEGORIES:
-        if any(frame.startswith(markers) for frame in frames):
+        if any(frame.startswith(markers) for frame in telling):
             return name
     return "other"
 

@@ -48,3 +48,19 @@ def test_py_spy_samples_a_busy_process(tmp_path):
     profile = summarise(raw)
     assert profile["samples"] > 20, said
     assert profile["inclusive"][0]["where"].startswith("json/"), profile["inclusive"][:3]
+
+
+def test_a_turn_under_the_rest_channel_counts_where_it_goes_not_as_our_code(tmp_path):
+    """Every turn's stack starts in our REST channel: that alone does not make it our code."""
+    entry = "receive (connectors/rest.py:70);handle (connectors/gate.py:120);"
+    raw = tmp_path / "profile.raw.txt"
+    raw.write_text(
+        f"{entry}handle_message (rasa/core/processor.py:160);copy (copy.py:70) 40\n"
+        f"{entry}run (rasa/engine/runner/dask.py:100);get_sync (dask/local.py:500) 30\n"
+        f"{entry}opt_gate (connectors/gate.py:170);is_opted_out (bot/people/privacy.py:54) 20\n"
+        f"{entry}json (sanic/response.py:20) 10\n")
+    assert summarise(raw)["categories"] == [
+        {"where": "Rasa's turn (processor, agent)", "share": 0.4},
+        {"where": "graph runner (Rasa engine, dask)", "share": 0.3},
+        {"where": "our code in Rasa (bot/, connectors/)", "share": 0.2},
+        {"where": "HTTP (Sanic, aiohttp)", "share": 0.1}]
