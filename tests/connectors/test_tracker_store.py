@@ -140,6 +140,118 @@ async def test_a_save_retried_after_a_failure_counts_what_is_stored(store, monke
     assert [e.text for e in stored.events if isinstance(e, UserUttered)] == ["bonjour", "oui"]
 
 
+def texts(tracker) -> list[str]:
+    return [e.text for e in tracker.events if isinstance(e, UserUttered)]
+
+
+async def a_turn(store, sender: str, text: str):
+    tracker = await store.retrieve(sender)
+    tracker.update(UserUttered(text, {"name": "affirm"}))
+    tracker.update(ActionExecuted("utter_ok"))
+    await store.save(tracker)
+    return tracker
+
+
+async def as_read_fresh(tmp_path, sender: str):
+    """The conversation as Rasa's own store reads it from the database."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    fresh = SQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    return await fresh.retrieve(sender)
+
+
+async def test_the_next_turn_gets_the_conversation_as_saved_without_reading_it(store, tmp_path):
+    await store.save(conversation("fanny"))
+    await a_turn(store, "fanny", "un")
+    saved = await a_turn(store, "fanny", "deux")
+    sent = statements(store)
+    again = await store.retrieve("fanny")
+    assert again is saved and texts(again) == ["bonjour", "un", "deux"]
+    assert list(again.events) == list((await as_read_fresh(tmp_path, "fanny")).events)
+    # One query, for the latest event; no event's data read again.
+    assert len(sent) == 1 and "limit" in sent[0].lower() and "data" not in sent[0].lower()
+
+
+async def test_a_turn_on_another_server_is_read_again(store, tmp_path):
+    other_server = ErasingSQLTrackerStore(domain=DOMAIN, url=f"sqlite:///{tmp_path / 'tracker.db'}")
+    await store.save(conversation("gaby"))
+    await a_turn(store, "gaby", "ici")
+    await a_turn(other_server, "gaby", "là-bas")
+    assert texts(await store.retrieve("gaby")) == ["bonjour", "ici", "là-bas"]
+    await a_turn(store, "gaby", "encore ici")
+    assert texts(await as_read_fresh(tmp_path, "gaby")) == ["bonjour", "ici", "là-bas",
+                                                           "encore ici"]
+
+
+async def test_an_erasure_elsewhere_is_never_undone_by_a_kept_conversation(store, tmp_path):
+    other_server = ErasingSQLTrackerStore(domain=DOMAIN, url=f"sqlite:///{tmp_path / 'tracker.db'}")
+    await store.save(conversation("hugo"))
+    await a_turn(store, "hugo", "mon adresse est secrète")
+    await store.save(conversation("lou"))
+    await a_turn(store, "lou", "mon adresse est secrète")
+    other_server.erase("hugo")
+    other_server.erase("lou")
+    assert await store.retrieve("hugo") is None
+    # The same person starts again elsewhere, as many events as before (the database may give
+    # the same ids again): only the new words are there.
+    await other_server.save(conversation("lou"))
+    await a_turn(other_server, "lou", "nouveau départ")
+    assert texts(await store.retrieve("lou")) == ["bonjour", "nouveau départ"]
+
+
+async def test_a_turn_that_failed_before_its_save_is_not_handed_back(store):
+    await store.save(conversation("ines"))
+    await a_turn(store, "ines", "oui")
+    tracker = await store.retrieve("ines")
+    tracker.update(UserUttered("jamais enregistré", {"name": "affirm"}))  # the turn then fails
+    assert texts(await store.retrieve("ines")) == ["bonjour", "oui"]
+
+
+async def test_a_new_session_is_read_again_as_the_latest_session_only(store, tmp_path):
+    from rasa.shared.core.events import SessionStarted
+
+    await store.save(conversation("jade"))
+    tracker = await a_turn(store, "jade", "hier")
+    for event in (ActionExecuted("action_session_start"), SessionStarted(),
+                  ActionExecuted("action_listen"), UserUttered("aujourd'hui", {"name": "greet"})):
+        tracker.update(event)
+    await store.save(tracker)
+    again = await store.retrieve("jade")
+    assert again is not tracker and texts(again) == ["aujourd'hui"]
+    assert list(again.events) == list((await as_read_fresh(tmp_path, "jade")).events)
+
+
+async def test_a_conversation_read_with_all_its_sessions_is_not_kept(store, tmp_path):
+    from rasa.shared.core.events import SessionStarted
+
+    await store.save(conversation("kim", ActionExecuted("action_session_start"),
+                                  SessionStarted(), ActionExecuted("action_listen"),
+                                  UserUttered("plus tard", {"name": "greet"})))
+    everything = await store.retrieve_full_tracker("kim")
+    everything.update(ActionExecuted("utter_ok"))
+    await store.save(everything)
+    everything.update(ActionExecuted("action_listen"))
+    await store.save(everything)
+    # What a read gives (Rasa's own save of a tracker with all its sessions decides what is
+    # stored), not the tracker with every session.
+    latest = await store.retrieve("kim")
+    assert latest is not everything
+    assert list(latest.events) == list((await as_read_fresh(tmp_path, "kim")).events)
+
+
+async def test_the_conversations_kept_are_capped_and_still_read_when_dropped(store, monkeypatch):
+    monkeypatch.setattr("connectors.tracker_store.RECENT_CONVERSATIONS", 2)
+    for sender in ("m1", "m2", "m3"):
+        await store.save(conversation(sender))
+        await a_turn(store, sender, f"je suis {sender}")
+    assert list(store._recent) == ["m2", "m3"]
+    monkeypatch.setattr("connectors.tracker_store.RECENT_EVENTS", 10)
+    await a_turn(store, "m2", "encore")  # 10 events: m3 is dropped to make room
+    assert list(store._recent) == ["m2"]
+    for sender in ("m1", "m2", "m3"):
+        assert texts(await store.retrieve(sender))[-1].startswith(("je suis", "encore"))
+
+
 async def test_a_failing_store_is_never_a_silent_new_conversation(tmp_path, monkeypatch):
     """Rasa's FailSafeTrackerStore would go on with an empty conversation in memory: the
     failure is counted and raised instead, and nothing is kept in memory."""
