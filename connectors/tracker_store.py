@@ -21,7 +21,8 @@ query counting the stored events again (2.5 % of Rasa's busy time, growing with 
 conversation): Rasa's lock store lets one turn at a time read and save a conversation, so the
 number read is the number stored; after a save, the number saved is. A tracker neither read
 nor saved here yet (a new conversation, one read with all its sessions), and every retry after
-a failed save, count them again as Rasa does.
+a failed save, count them again as Rasa does. The events are written as Rasa writes them (the
+same rows and values) by one INSERT, not one ORM object each.
 
 The conversations this process saved last are kept (RECENT_CONVERSATIONS of them) and handed
 back to the next turn without reading and replaying their events (10.6 % of Rasa's busy time),
@@ -43,6 +44,7 @@ from typing import Any, Optional, Text
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 from bot import metrics
@@ -63,6 +65,8 @@ LAST_SESSION = "_npt_last_session"
 # most this many, and at most RECENT_EVENTS events in all (a long conversation weighs more).
 RECENT_CONVERSATIONS = 256
 RECENT_EVENTS = 40_000
+# The columns of Rasa's events table (rasa 3.6.21) that a save writes, with the id.
+EVENT_COLUMNS = {"id", "sender_id", "type_name", "timestamp", "intent_name", "action_name", "data"}
 # Waits before trying a read or a save again when the database connection was lost.
 RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 
@@ -121,6 +125,10 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
             self.engine.dispose()
             self.engine = get_engine(parsed.render_as_string(hide_password=False))
             self.sessionmaker = sessionmaker(bind=self.engine)
+        columns = set(self.SQLEvent.__table__.columns.keys())
+        if columns != EVENT_COLUMNS:
+            raise RuntimeError(f"Rasa's events table has the columns {sorted(columns)}, not "
+                               "those of rasa 3.6.21: check connectors/tracker_store.py's save")
         # conversation id -> (tracker as saved, its number of events, its last event)
         self._recent: OrderedDict[str, tuple[DialogueStateTracker, int, Any]] = OrderedDict()
 
@@ -204,6 +212,28 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
             return super()._additional_events(session, tracker)
         return itertools.islice(tracker.events, stored, len(tracker.events))
 
+    async def _write(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's `SQLTrackerStore.save` (3.6.21), the same rows with the same values, written
+        by one INSERT of all the turn's events instead of one ORM object each (the ORM's flush
+        measured as 5.5 % of Rasa's busy time under the bench's load)."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            rows = []
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                rows.append({
+                    "sender_id": tracker.sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": data.get("parse_data", {}).get("intent", {}).get(
+                        INTENT_NAME_KEY),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                })
+            if rows:
+                session.execute(self.SQLEvent.__table__.insert(), rows)
+            session.commit()
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         if erasure_requested(tracker):
             # The conversation, and the same person's conversation under the id it had before
@@ -215,8 +245,7 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
         # A save writes the events not stored yet (counted again on each try): never twice.
         known = tracker.__dict__.get(STORED)
         try:
-            await _with_retries(lambda: super(ErasingSQLTrackerStore, self).save(tracker),
-                                "a save")
+            await _with_retries(lambda: self._write(tracker), "a save")
         except Exception:
             self._recent.pop(tracker.sender_id, None)
             raise

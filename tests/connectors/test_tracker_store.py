@@ -342,3 +342,25 @@ async def test_a_reader_never_holds_up_a_turn_and_the_file_is_private(store, tmp
         reader.close()
     again = await store.retrieve("dan")
     assert [e.text for e in again.events if isinstance(e, UserUttered)] == ["bonjour", "oui"]
+
+
+async def test_a_save_writes_the_rows_rasa_own_store_writes(store, tmp_path):
+    """Every column of every event row, in the same order, as Rasa's SQLTrackerStore writes
+    them for the same conversation (the intent and action names are what its queries use)."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    rasa_store = SQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "rasa.db"))
+    tracker = conversation("fanny", UserUttered("oui", {"name": "affirm", "confidence": 0.9}),
+                           SlotSet("consent", "1"), ActionExecuted("utter_ok"), BotUttered("Bien"))
+    listen = ActionExecuted("action_listen")
+    for target in (store, rasa_store):
+        await target.save(tracker)
+        more = tracker.copy()
+        more.update(listen)
+        await target.save(more)
+    query = ("SELECT sender_id, type_name, timestamp, intent_name, action_name, data "
+             "FROM events ORDER BY id")
+    ours = rows(store.engine.url.render_as_string(hide_password=False), query)
+    assert len(ours) == len(tracker.events) + 1
+    assert ours == rows(f"sqlite:///{tmp_path / 'rasa.db'}", query)
+    assert ("fanny", "user", tracker.events[5].timestamp, "affirm", None) in [r[:5] for r in ours]
