@@ -4,7 +4,8 @@
    opted out, nothing they send reaches the conversation and nothing is answered.
 2. A message is a message: text that looks like a Rasa intent (`/EXTERNAL_reminder{...}`) is
    read as words unless it is exactly the payload of a button this conversation was offered
-   (ENGINEERING.md trap 14). Only our connectors and the scheduler (Rasa's HTTP API, with its
+   last (ENGINEERING.md trap 14): for the web chat and REST, the buttons of the assistant's
+   last message with buttons in the conversation itself; Telegram and SMS keep theirs. Only our connectors and the scheduler (Rasa's HTTP API, with its
    token) ever start an intent.
 3. START after a conversation was interrupted by STOP says the last question again, so the
    person goes on where they were.
@@ -22,7 +23,6 @@ import logging
 from typing import Any, Awaitable, Callable, Iterable, Optional
 
 from bot import metrics
-from bot.channels.channel_store import offered_choices
 from bot.messages import text as say
 from bot.prescripteurs.organisations import CodeCheck
 from bot.funnel.starts import month_of, record_start
@@ -50,15 +50,33 @@ def as_words(text: str | None, offered_payloads: Iterable[str] = ()) -> str:
     return words or "aide"
 
 
-async def readable(channel: str, conversation: str, text: str | None) -> str:
-    """`as_words` for a chat channel's message: the choices offered in the conversation are
-    read (a database query) only for a message that starts with `/`, the only kind they can
-    let through."""
+async def readable(agent: Any, conversation: str, text: str | None) -> str:
+    """`as_words` for a web chat or REST message: the choices last offered are read from the
+    conversation itself (`offered_in_conversation`), and only for a message that starts with
+    `/`, the only kind they can let through."""
     text = text or ""
     if not text.strip().startswith(INTENT_PREFIX):
         return text
-    offered = await patiently(offered_choices, channel, conversation)
-    return as_words(text, payloads(offered))
+    return as_words(text, payloads(await offered_in_conversation(agent, conversation)))
+
+
+async def offered_in_conversation(agent: Any, conversation: str) -> list[dict]:
+    """The buttons of the assistant's last message that had buttons in the conversation (its
+    latest session, as Rasa reads it); none when it cannot be read."""
+    from rasa.shared.core.events import BotUttered
+
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
+        return []
+    try:
+        tracker = await store.retrieve(conversation)
+    except Exception:  # the tracker store is down: a typed payload is read as words
+        log.exception("could not read the conversation for its offered choices")
+        return []
+    for event in reversed(tracker.events if tracker is not None else []):
+        if isinstance(event, BotUttered) and (event.data or {}).get("buttons"):
+            return list(event.data["buttons"])
+    return []
 
 
 # What Rasa gets when a known organisation code was typed: only our connectors send it.

@@ -8,7 +8,6 @@ like on every channel (connectors/gate.py). The documented deployment does not e
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -18,7 +17,6 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import metrics
-from bot.channels.channel_store import remember_choices
 from bot.pseudonyms import conversation_id, conversation_identity, person_key
 from connectors.gate import (code_gate, count_start, counted, last_question, opt_gate,
                              readable)
@@ -81,13 +79,11 @@ class RestInput(InputChannel):
                         await count_start(conversation, CHANNEL)
                     if started != "":
                         await on_new_message(UserMessage(
-                            started or await readable(CHANNEL, conversation, text), collector,
+                            started or await readable(request.app.ctx.agent, conversation,
+                                                      text), collector,
                             conversation, input_channel=CHANNEL, metadata=metadata))
                 except Exception:
                     log.exception("REST message could not be processed")
-            buttons = next((m.get("buttons") for m in reversed(collector.messages)
-                            if m.get("buttons")), None)
-            await asyncio.to_thread(remember_choices, CHANNEL, conversation, buttons)
             metrics.message_out(CHANNEL, len(collector.messages))
             # The answer names the sender as the client knows it.
             return response.json([{**message, "recipient_id": sender}

@@ -21,7 +21,7 @@ import json
 import logging
 import math
 import secrets
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
@@ -33,7 +33,6 @@ from socketio import AsyncServer
 from bot import metrics
 from bot.addresses import client_address, source_of
 from bot.config import secret_key
-from bot.channels.channel_store import remember_choices
 from bot.people.privacy import is_opted_out
 from bot.pseudonyms import conversation_id, conversation_identity, person_key
 from connectors.gate import (code_gate, count_start, counted, last_question, opt_gate,
@@ -90,8 +89,9 @@ def location_payload(text: str) -> Optional[str]:
 
 
 class WebChatOutput(SocketIOOutput):
-    """Sends to the conversation's room; remembers the buttons offered; a message pushed
-    outside a turn (a reminder) is not sent to an opted-out person."""
+    """Sends to the conversation's room; a message pushed outside a turn (a reminder) is not
+    sent to an opted-out person. The buttons offered are in the conversation itself (the gate
+    reads them there when a payload comes back)."""
 
     def __init__(self, sio: AsyncServer, bot_message_evt: Text, in_turn: bool = False) -> None:
         super().__init__(sio, bot_message_evt)
@@ -116,10 +116,6 @@ class WebChatOutput(SocketIOOutput):
             await super().send_custom_json(recipient_id, json_message, **kwargs)
             metrics.message_out(CHANNEL)
 
-    async def send_text_with_buttons(self, recipient_id: Text, text: Text,
-                                     buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
-        await asyncio.to_thread(remember_choices, CHANNEL, recipient_id, buttons)
-        await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
 
 
 class WebChatInput(SocketIOInput):
@@ -208,7 +204,7 @@ class WebChatInput(SocketIOInput):
             if started:
                 text = started
             elif location is None:
-                text = await readable(CHANNEL, conversation, text)
+                text = await readable(self.agent, conversation, text)
             await on_new_message(UserMessage(location or text, output, conversation,
                                              input_channel=CHANNEL))
 

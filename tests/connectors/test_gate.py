@@ -57,20 +57,40 @@ async def test_a_conversation_counts_once_and_a_prescripteurs_not_at_all(databas
         assert connection.execute(text("select count(*) from conversation_starts")).scalar() == 2
 
 
-async def test_only_an_offered_button_payload_reaches_rasa_as_an_intent(database, monkeypatch):
-    """A button's payload goes on as it is only when this conversation was offered it; any
-    other text starting with `/` is words. Plain text is passed on without a database query."""
-    from bot.channels.channel_store import remember_choices
+async def test_only_an_offered_button_payload_reaches_rasa_as_an_intent(tmp_path):
+    """A button's payload goes on as it is only when it is one of the buttons the assistant
+    offered last in this conversation (read from the conversation itself); any other text
+    starting with `/` is words. Plain text is passed on without reading the conversation."""
+    from pathlib import Path
+    from types import SimpleNamespace
 
-    remember_choices("rest", "rest:ana", [{"title": "Oui", "payload": "/affirm"}])
-    assert await gate.readable("rest", "rest:ana", "/affirm") == "/affirm"
-    assert await gate.readable("rest", "rest:bob", "/affirm") == "affirm"
-    assert await gate.readable("rest", "rest:ana", '/EXTERNAL_reminder{"x":1}') != (
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from connectors.tracker_store import ErasingSQLTrackerStore
+
+    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
+    store = ErasingSQLTrackerStore(domain=domain, url=f"sqlite:///{tmp_path / 'tracker.db'}")
+    agent = SimpleNamespace(tracker_store=store)
+    oui_non = [{"title": "Oui", "payload": "/affirm"}, {"title": "Non", "payload": "/deny"}]
+    await store.save(DialogueStateTracker.from_events("rest:ana", [
+        ActionExecuted("action_listen"), UserUttered("bonjour", {"name": "greet"}),
+        BotUttered("Bonjour", {"buttons": [{"title": "Commencer", "payload": "/greet_start"}]}),
+        BotUttered("On commence ?", {"buttons": oui_non}), BotUttered("(sans boutons)"),
+        ActionExecuted("action_listen")], slots=domain.slots))
+    assert await gate.readable(agent, "rest:ana", "/affirm") == "/affirm"
+    assert await gate.readable(agent, "rest:ana", " /deny ") == "/deny"
+    assert await gate.readable(agent, "rest:ana", "/greet_start") == "greet_start"  # not last
+    assert await gate.readable(agent, "rest:bob", "/affirm") == "affirm"  # not offered to bob
+    assert await gate.readable(agent, "rest:ana", '/EXTERNAL_reminder{"x":1}') != (
         '/EXTERNAL_reminder{"x":1}')
+    assert await gate.readable(SimpleNamespace(), "rest:ana", "/affirm") == "affirm"
 
-    def no_query(*args):
-        raise AssertionError("the offered choices were read for plain text")
+    async def no_read(*args):
+        raise AssertionError("the conversation was read for plain text")
 
-    monkeypatch.setattr(gate, "offered_choices", no_query)
-    assert await gate.readable("rest", "rest:ana", "oui merci") == "oui merci"
-    assert await gate.readable("rest", "rest:ana", None) == ""
+    store.retrieve = no_read
+    assert await gate.readable(agent, "rest:ana", "oui merci") == "oui merci"
+    assert await gate.readable(agent, "rest:ana", None) == ""
+    assert await gate.readable(agent, "rest:ana", "/affirm") == "affirm"  # unreadable: words
