@@ -5,8 +5,8 @@
 2. A message is a message: text that looks like a Rasa intent (`/EXTERNAL_reminder{...}`) is
    read as words unless it is exactly the payload of a button this conversation was offered
    last (ENGINEERING.md trap 14): for the web chat and REST, the buttons of the assistant's
-   last message with buttons in the conversation itself; Telegram and SMS keep theirs. Only our connectors and the scheduler (Rasa's HTTP API, with its
-   token) ever start an intent.
+   last message with buttons in the conversation itself; Telegram and SMS keep theirs. Only
+   our connectors and the scheduler (Rasa's HTTP API, with its token) ever start an intent.
 3. START after a conversation was interrupted by STOP says the last question again, so the
    person goes on where they were.
 4. A message that is only an organisation's code (bot.prescripteurs.sessions.typed_code) is

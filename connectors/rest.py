@@ -79,8 +79,8 @@ class RestInput(InputChannel):
                         await count_start(conversation, CHANNEL)
                     if started != "":
                         await on_new_message(UserMessage(
-                            started or await readable(request.app.ctx.agent, conversation,
-                                                      text), collector,
+                            started or await readable(getattr(request.app.ctx, "agent", None),
+                                                      conversation, text), collector,
                             conversation, input_channel=CHANNEL, metadata=metadata))
                 except Exception:
                     log.exception("REST message could not be processed")
