@@ -65,18 +65,25 @@ async def offered_in_conversation(agent: Any, conversation: str) -> list[dict]:
     latest session, as Rasa reads it); none when it cannot be read."""
     from rasa.shared.core.events import BotUttered
 
-    store = getattr(agent, "tracker_store", None)
-    if store is None:
-        return []
-    try:
-        tracker = await store.retrieve(conversation)
-    except Exception:  # the tracker store is down: a typed payload is read as words
-        log.exception("could not read the conversation for its offered choices")
-        return []
+    # Unreadable (the tracker store is down): a typed payload is read as words.
+    tracker = await _conversation(agent, conversation, "for its offered choices")
     for event in reversed(tracker.events if tracker is not None else []):
         if isinstance(event, BotUttered) and (event.data or {}).get("buttons"):
             return list(event.data["buttons"])
     return []
+
+
+async def _conversation(agent: Any, conversation: str, why: str) -> Any:
+    """The conversation's tracker as Rasa reads it (its latest session); None when there is
+    none or it cannot be read (logged, with `why` it was read)."""
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
+        return None
+    try:
+        return await store.retrieve(conversation)
+    except Exception:
+        log.exception("could not read the conversation %s", why)
+        return None
 
 
 # What Rasa gets when a known organisation code was typed: only our connectors send it.
@@ -153,13 +160,8 @@ async def last_question(agent: Any, conversation: str) -> Optional[dict]:
     (text, buttons); None when no form was in progress."""
     from rasa.shared.core.events import BotUttered
 
-    if agent is None or getattr(agent, "tracker_store", None) is None:
-        return None
-    try:
-        tracker = await agent.tracker_store.retrieve(conversation)
-    except Exception:  # the tracker store is down: START still works, without the reminder
-        log.exception("could not read the conversation to resume it")
-        return None
+    # Unreadable (the tracker store is down): START still works, without the reminder.
+    tracker = await _conversation(agent, conversation, "to resume it")
     if tracker is None or not tracker.active_loop_name:
         return None
     for event in reversed(tracker.events):
