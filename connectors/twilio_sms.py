@@ -12,6 +12,11 @@ POST /webhooks/twilio_sms/webhook
      kind answer; the rest goes to Rasa.
 POST /webhooks/twilio_sms/status: Twilio's delivery report (signature-checked too).
 
+A turn's replies leave once Rasa has saved the turn: a server stopped before that has sent
+nothing, and the SMS processed again is answered once. A server stopped after the save leaves
+the SMS to be taken up again: the conversation then holds the turn, which is not run again;
+its answers that were not stored for sending yet are sent from the conversation.
+
 Replies leave through `TwilioSmsOutput`: one SMS per response, buttons as a numbered list (no
 payload ever shown), GSM-7 where possible (bot.channels.sms_text), segments counted and stored,
 sent off the event loop with the real `twilio` client, retried with backoff, failures stored and
@@ -28,13 +33,15 @@ from urllib.parse import parse_qs
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.sms_store import (claim_inbound, last_choices_for_key, mark_failed, mark_sent,
-                                    next_inbound, record_inbound, record_outbound_for_key, scrub,
-                                    set_status, unprocessed_inbound, update_delivery)
+                                    next_inbound, outbound_bodies_after, record_inbound,
+                                    record_outbound_for_key, scrub, set_status,
+                                    unprocessed_inbound, update_delivery)
 from bot.channels.sms_text import choice_payload, render_with_choices, sms_variant
 from bot import metrics
 from bot.messages import text as say
@@ -140,8 +147,7 @@ class SmsSender:
         if not force and await patiently(is_opted_out, key):
             log.info("SMS to an opted-out number not sent")
             return False
-        message = render_with_choices(body, buttons or []) if buttons else body
-        message, cost = sms_variant(message)
+        message, cost = self.rendered(body, buttons)
         if not message.strip():
             return False
         message_id = await patiently(record_outbound_for_key, key, message, buttons,
@@ -172,6 +178,11 @@ class SmsSender:
         return False
 
     @staticmethod
+    def rendered(body: str, buttons: list[dict] | None = None):
+        """The SMS text sent for `body` and its choices, and its cost."""
+        return sms_variant(render_with_choices(body, buttons or []) if buttons else body)
+
+    @staticmethod
     async def _record(function, *args, **kwargs) -> None:
         """Record a send's outcome; a failure to record it (the database is busy or down) is
         logged and does not stop the rest of the turn: the SMS itself went out or not."""
@@ -199,16 +210,34 @@ class TwilioSmsOutput(OutputChannel):
     def name(cls) -> Text:
         return CHANNEL
 
-    def __init__(self, sender: SmsSender, in_turn: bool = False):
+    def __init__(self, sender: SmsSender, in_turn: bool = False, held: bool = False):
         self.sender = sender
         self.in_turn = in_turn  # a reply: the person was checked when their message came in
+        # With `held`, the answers wait in `self.held` until `send_held()`: a turn's answers
+        # leave once Rasa has saved the turn (TwilioSmsInput._handle).
+        self.held: list[tuple[str, str, list | None]] | None = [] if held else None
 
     async def _send(self, recipient_id: Text, text: str, buttons: list | None = None) -> None:
         phone = phone_of(recipient_id)
         if phone is None:
             log.error("SMS not sent: %r is not an SMS conversation", recipient_id[:8])
             return
+        if self.held is not None:
+            self.held.append((phone, text, buttons))
+            return
         await self.sender.send(phone, text, buttons, force=self.in_turn)
+
+    async def send_held(self, already_stored: list[str] | None = None) -> None:
+        """Send the answers held, in order, but those among `already_stored` (texts of SMS
+        stored for sending, each standing for one answer); later answers go out at once."""
+        held, self.held = self.held or [], None
+        left = list(already_stored or [])
+        for phone, text, buttons in held:
+            rendered, _ = self.sender.rendered(text, buttons)
+            if rendered in left:
+                left.remove(rendered)
+                continue
+            await self.sender.send(phone, text, buttons, force=self.in_turn)
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         text = (message.get("text") or "").replace("\n\n", "\n").strip()
@@ -299,8 +328,11 @@ class TwilioSmsInput(InputChannel):
             if attempt is None:
                 return False
             try:
-                if attempt == 1 or not await self._already_said(phone, message_id):
+                answers = None if attempt == 1 else await self._saved_answers(phone, message_id)
+                if answers is None:
                     await self._handle(phone, body, on_new_message, message_id)
+                else:
+                    await self._send_saved_answers(phone, message_id, answers)
             except Exception as error:
                 reason = f"{type(error).__name__}: {error}"
                 if delay is None or attempt > len(self.retry_delays):
@@ -317,16 +349,37 @@ class TwilioSmsInput(InputChannel):
             return True
         return True
 
-    async def _already_said(self, phone: str, message_id: int) -> bool:
-        """True when the conversation already holds this SMS (a process stopped after the
-        turn was saved and before the SMS was marked processed): it is not processed twice."""
+    async def _saved_answers(self, phone: str, message_id: int) -> list[dict] | None:
+        """When the conversation already holds this SMS (a process stopped after Rasa saved
+        the turn and before the SMS was marked processed), the turn's answers as Rasa sent
+        them to the channel; None when it does not: the SMS is then processed."""
         store = getattr(self.agent, "tracker_store", None)
         if store is None:
-            return False
+            return None
         tracker = await store.retrieve(conversation_id(CHANNEL, phone))
-        wanted = _turn_id(message_id)
-        return tracker is not None and any(
-            getattr(event, "message_id", None) == wanted for event in tracker.events)
+        if tracker is None:
+            return None
+        wanted, answers = _turn_id(message_id), None
+        for event in tracker.events:
+            if isinstance(event, UserUttered):
+                if answers is not None:
+                    break
+                if event.message_id == wanted:
+                    answers = []
+            elif isinstance(event, BotUttered) and answers is not None:
+                answers.append(event.message())
+        return answers
+
+    async def _send_saved_answers(self, phone: str, message_id: int, answers: list[dict]
+                                  ) -> None:
+        """The answers of a turn saved by a process that stopped: those not stored for sending
+        yet go out (an SMS is stored just before it is sent), so none is sent twice."""
+        stored = await patiently(outbound_bodies_after, key_of(phone), message_id)
+        output = TwilioSmsOutput(self.sender, in_turn=True, held=True)
+        conversation = conversation_id(CHANNEL, phone)
+        for answer in answers:
+            await output.send_response(conversation, answer)
+        await output.send_held(already_stored=stored)
 
     async def _handle(self, phone: str, body: str,
                       on_new_message: Callable[[UserMessage], Awaitable[Any]],
@@ -358,9 +411,13 @@ class TwilioSmsInput(InputChannel):
         choices = await patiently(last_choices_for_key, key)
         payload = choice_payload(body, choices) if choices else None
         await count_start(conversation, CHANNEL)
-        await on_new_message(UserMessage(payload or as_words(body), output, conversation,
+        # The answers leave after Rasa has saved the turn: a process stopped before that has
+        # sent nothing, and the SMS processed again is answered once.
+        answering = TwilioSmsOutput(self.sender, in_turn=True, held=True)
+        await on_new_message(UserMessage(payload or as_words(body), answering, conversation,
                                          input_channel=CHANNEL,
                                          message_id=_turn_id(message_id)))
+        await answering.send_held()
 
     async def _recover(self, on_new_message, older_than: float) -> None:
         """Messages stored but not processed (the server stopped, or another one did) are

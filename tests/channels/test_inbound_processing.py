@@ -384,3 +384,93 @@ def test_a_failure_to_record_a_sent_sms_does_not_drop_the_rest_of_the_turn(quick
         assert len(raised) == 1  # the database did fail once, and the turn went on
     finally:
         twilio.stop()
+
+
+def fake_twilio_input(twilio):
+    from connectors.twilio_sms import SmsSettings, TwilioSmsInput
+    from scripts.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+
+    return TwilioSmsInput(SmsSettings(ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER,
+                                      twilio.env()["TWILIO_API_BASE_URL"], "", (0.01,),
+                                      (0.01, 0.01)))
+
+
+def test_a_turn_that_fails_before_its_save_has_sent_nothing_and_is_answered_once(
+        quick_retries):
+    """Rasa answered, then the turn failed before it was saved (a server killed at that point
+    does the same): the answer was held, so the SMS processed again is answered once."""
+    from connectors.twilio_sms import key_of
+    from scripts.fake_twilio import FakeTwilio
+
+    twilio = FakeTwilio().start()
+    try:
+        channel = fake_twilio_input(twilio)
+        phone = "+33612345601"
+        said = sms_store.record_inbound("SM-held-1", phone, key_of(phone), "bonjour")
+        attempts = []
+
+        async def rasa(message) -> None:
+            attempts.append(message.text)
+            await message.output_channel.send_response(
+                message.sender_id, {"text": "Bonjour, je suis l'assistant."})
+            if len(attempts) == 1:
+                raise RuntimeError("the turn was not saved")
+
+        asyncio.run(channel._process(said, phone, "bonjour", rasa))
+        assert attempts == ["bonjour", "bonjour"]
+        assert [sms["body"] for sms in twilio.to(phone)] == ["Bonjour, je suis l'assistant."]
+        assert sms_row(said).status == "processed"
+    finally:
+        twilio.stop()
+
+
+def test_a_saved_turn_taken_up_again_sends_only_its_answers_not_sent_yet(quick_retries,
+                                                                          tmp_path):
+    """A server stopped after Rasa saved the turn and after sending its first answer: the
+    server that takes the SMS up again does not run the turn again and sends the second answer
+    only, from the conversation."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from connectors.tracker_store import ErasingSQLTrackerStore
+    from connectors.twilio_sms import key_of
+    from scripts.fake_twilio import FakeTwilio
+
+    phone = "+33612345602"
+    earlier = sms_store.record_inbound("SM-saved-0", phone, key_of(phone), "salut")
+    sms_store.set_status(earlier, "processed")
+    said = sms_store.record_inbound("SM-saved-1", phone, key_of(phone), "bonjour")
+    assert sms_store.claim_inbound(said) == 1  # the server that then stopped
+    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
+    store = ErasingSQLTrackerStore(domain=domain, url=f"sqlite:///{tmp_path / 'tracker.db'}")
+    buttons = [{"title": "Oui", "payload": "/affirm"}, {"title": "Non", "payload": "/deny"}]
+    asyncio.run(store.save(DialogueStateTracker.from_events(f"sms:{phone}", [
+        ActionExecuted("action_listen"),
+        UserUttered("salut", {"name": "greet"}, message_id=f"sms-{earlier}"),
+        BotUttered("Bonjour, je suis l'assistant."),
+        ActionExecuted("action_listen"),
+        UserUttered("bonjour", {"name": "greet"}, message_id=f"sms-{said}"),
+        BotUttered("Bonjour, je suis l'assistant."),
+        BotUttered("Avez-vous un ordinateur ?", {"buttons": buttons}),
+        ActionExecuted("action_listen")], slots=domain.slots)))
+    # The stopped server had stored (and sent) the turn's first answer only.
+    sms_store.record_outbound_for_key(key_of(phone), "Bonjour, je suis l'assistant.", None,
+                                      "GSM-7", 1)
+    twilio = FakeTwilio().start()
+    try:
+        channel, rasa = fake_twilio_input(twilio), Rasa()
+        channel.agent = SimpleNamespace(tracker_store=store)
+        asyncio.run(channel._process(said, phone, "bonjour", rasa, stale_after=0))
+        assert rasa.received == []  # the turn is not run again
+        sent = [sms["body"] for sms in twilio.to(phone)]
+        assert len(sent) == 1 and sent[0].startswith("Avez-vous un ordinateur ?")
+        assert "1" in sent[0] and "Oui" in sent[0] and "Non" in sent[0]
+        assert sms_row(said).status == "processed"
+        # The choices of that last answer are the ones the person's "1" is read against.
+        assert sms_store.last_choices_for_key(key_of(phone)) == buttons
+    finally:
+        twilio.stop()
