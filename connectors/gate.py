@@ -16,6 +16,9 @@
 5. Every conversation that reaches Rasa counts once a month as started, for the programme's
    funnel (bot/funnel/starts.py); a prescripteur's own conversation does not (each person at
    their counter does, from the conversation).
+6. A stored message taken up again after a crash (SMS, Telegram) is not processed twice: its
+   turn carries the message's id (`message_id`), and when the conversation already holds it,
+   `saved_answers` gives that turn's answers instead, read from the conversation.
 """
 from __future__ import annotations
 
@@ -84,6 +87,29 @@ async def _conversation(agent: Any, conversation: str, why: str) -> Any:
     except Exception:
         log.exception("could not read the conversation %s", why)
         return None
+
+
+async def saved_answers(agent: Any, conversation: str, turn_id: str) -> Optional[list[dict]]:
+    """The answers of the turn `turn_id` (a UserMessage's message_id), as Rasa sent them to the
+    channel (BotUttered.message()), when the conversation holds that turn; None when it does
+    not (the message is then processed). A store that cannot be read raises: the message is
+    tried again later rather than processed a second time."""
+    from rasa.shared.core.events import BotUttered, UserUttered
+
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
+        return None
+    tracker = await store.retrieve(conversation)
+    answers = None
+    for event in tracker.events if tracker is not None else []:
+        if isinstance(event, UserUttered):
+            if answers is not None:
+                break
+            if event.message_id == turn_id:
+                answers = []
+        elif isinstance(event, BotUttered) and answers is not None:
+            answers.append(event.message())
+    return answers
 
 
 # What Rasa gets when a known organisation code was typed: only our connectors send it.

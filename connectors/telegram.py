@@ -10,6 +10,11 @@ POST /webhooks/telegram/webhook
     becomes `/inform_location{...}` for the place search; STOP / START are honoured before
     anything else, as on SMS; voice notes, photos, stickers, files and edited messages get a
     kind answer instead of an error.
+A turn's answers leave once Rasa has saved the turn, which keeps the stored update's id: an
+update taken up again after a crash is processed again when its turn was not saved (nothing was
+sent), and otherwise gets that turn's answers from the conversation without a second turn
+(answers are not stored one by one as SMS are, so a crash in the middle of sending them sends
+the first ones again).
 The bot is created inside the server's event loop, and start-up never calls Telegram (no
 `getMe`, no `setWebhook`): the assistant starts offline. Registering the webhook is a command:
 `npt telegram set-webhook`. Without TELEGRAM_BOT_TOKEN and TELEGRAM_SECRET_TOKEN the channel is
@@ -40,7 +45,7 @@ from bot.pseudonyms import (channel_identity, conversation_id, person_key,
                                    split_conversation_id)
 from connectors.background import BackgroundTasks, patiently, retry_delays_from_env
 from connectors.gate import (as_words, code_gate, count_start, counted, last_question,
-                             opt_gate)
+                             opt_gate, saved_answers)
 
 log = logging.getLogger(__name__)
 # httpx logs every request's URL at INFO, and a Bot API URL holds the bot's token.
@@ -84,6 +89,11 @@ class TelegramSettings:
         return Bot(self.token)
 
 
+def _turn_id(row_id: int | None) -> str | None:
+    """The id the conversation keeps for a stored update (Rasa's message_id of the turn)."""
+    return f"tg-{row_id}" if row_id is not None else None
+
+
 def key_of(chat_id: str) -> str:
     return person_key(channel_identity(CHANNEL, str(chat_id)))
 
@@ -111,10 +121,20 @@ class TelegramOutput(OutputChannel):
     def name(cls) -> Text:
         return CHANNEL
 
-    def __init__(self, bot, retry_delays: tuple[float, ...] = (1.0, 4.0), in_turn: bool = False):
+    def __init__(self, bot, retry_delays: tuple[float, ...] = (1.0, 4.0), in_turn: bool = False,
+                 held: bool = False):
         self.bot = bot
         self.retry_delays = retry_delays
         self.in_turn = in_turn  # a reply: the person was checked when their message came in
+        # With `held`, the answers wait in `self.held` until `send_held()`: a turn's answers
+        # leave once Rasa has saved the turn (TelegramInput._handle).
+        self.held: list[tuple[Text, Dict[Text, Any]]] | None = [] if held else None
+
+    async def send_held(self) -> None:
+        """Send the answers held, in order; later answers go out at once."""
+        held, self.held = self.held or [], None
+        for recipient_id, message in held:
+            await self.send_response(recipient_id, message)
 
     async def _send(self, chat_id: str, text: str, reply_markup=None, force: bool = False) -> bool:
         chat_id = chat_of(chat_id) if ":" in str(chat_id) else str(chat_id)
@@ -142,7 +162,9 @@ class TelegramOutput(OutputChannel):
         return False
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-
+        if self.held is not None:
+            self.held.append((recipient_id, message))
+            return
         text = (message.get("text") or "").strip()
         buttons = message.get("buttons") or message.get("quick_replies") or []
         custom = message.get("custom")
@@ -196,10 +218,19 @@ class TelegramInput(InputChannel):
             raise RuntimeError("the Telegram channel is off or not started")
         return TelegramOutput(self.bot)
 
-    async def _handle(self, update, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def _handle(self, update, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                      row_id: int | None = None) -> None:
 
         metrics.message_in(CHANNEL)
         output = TelegramOutput(self.bot, in_turn=True)
+
+        async def turn(text: str, conversation: str) -> None:
+            # The answers leave after Rasa has saved the turn, which carries the stored
+            # update's id (connectors/gate.py, 6).
+            answering = TelegramOutput(self.bot, in_turn=True, held=True)
+            await on_new_message(UserMessage(text, answering, conversation,
+                                             input_channel=CHANNEL, message_id=_turn_id(row_id)))
+            await answering.send_held()
         if update.callback_query is not None:
             query = update.callback_query
             try:
@@ -215,10 +246,8 @@ class TelegramInput(InputChannel):
             data = (query.data or "").strip()
             index = int(data) - 1 if data.isdigit() else -1
             if 0 <= index < len(choices):
-                await on_new_message(UserMessage(choices[index].get("payload") or
-                                                 choices[index].get("title", ""), output,
-                                                 conversation_id(CHANNEL, chat_id),
-                                                 input_channel=CHANNEL))
+                await turn(choices[index].get("payload") or choices[index].get("title", ""),
+                           conversation_id(CHANNEL, chat_id))
             return
         if update.edited_message is not None:
             edited_chat = str(update.edited_message.chat.id)
@@ -250,8 +279,7 @@ class TelegramInput(InputChannel):
         if message.location is not None:
             payload = "/inform_location" + json.dumps(
                 {"latitude": message.location.latitude, "longitude": message.location.longitude})
-            await on_new_message(UserMessage(payload, output, conversation,
-                                             input_channel=CHANNEL))
+            await turn(payload, conversation)
             return
         if not text:
             await output._send(chat_id, say("telegram_no_text"))
@@ -272,8 +300,7 @@ class TelegramInput(InputChannel):
             text = started or as_words(text)
         if started is None:
             await count_start(conversation, CHANNEL)
-        await on_new_message(UserMessage(text[:MAX_TEXT], output, conversation,
-                                         input_channel=CHANNEL))
+        await turn(text[:MAX_TEXT], conversation)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("telegram_webhook", __name__)
@@ -353,7 +380,16 @@ class TelegramInput(InputChannel):
             if attempt is None:
                 return  # processed, or in the hands of another process
             try:
-                await self._handle(update, on_new_message)
+                chat = update.effective_chat
+                conversation = conversation_id(CHANNEL, str(chat.id)) if chat else None
+                answers = None if attempt == 1 or conversation is None else await saved_answers(
+                    self.agent, conversation, _turn_id(row_id))
+                if answers is None:
+                    await self._handle(update, on_new_message, row_id)
+                else:  # the turn was saved by a process that stopped: its answers, not again
+                    output = TelegramOutput(self.bot, in_turn=True)
+                    for answer in answers:
+                        await output.send_response(conversation, answer)
             except Exception as error:
                 reason = f"{type(error).__name__}: {str(error)[:300]}"
                 if attempt_delay is None or attempt > len(self.retry_delays):

@@ -33,7 +33,6 @@ from urllib.parse import parse_qs
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -49,7 +48,8 @@ from bot.people.privacy import is_opted_out
 from bot.pseudonyms import (channel_identity, conversation_id, person_key,
                                    split_conversation_id)
 from connectors.background import BackgroundTasks, patiently, retry_delays_from_env
-from connectors.gate import as_words, count_start, counted, last_question, opt_gate
+from connectors.gate import (as_words, count_start, counted, last_question, opt_gate,
+                             saved_answers)
 
 log = logging.getLogger(__name__)
 # The twilio library logs every request's headers at INFO: keep the log for what matters.
@@ -328,7 +328,8 @@ class TwilioSmsInput(InputChannel):
             if attempt is None:
                 return False
             try:
-                answers = None if attempt == 1 else await self._saved_answers(phone, message_id)
+                answers = None if attempt == 1 else await saved_answers(
+                    self.agent, conversation_id(CHANNEL, phone), _turn_id(message_id))
                 if answers is None:
                     await self._handle(phone, body, on_new_message, message_id)
                 else:
@@ -348,27 +349,6 @@ class TwilioSmsInput(InputChannel):
             await patiently(set_status, message_id, "processed")
             return True
         return True
-
-    async def _saved_answers(self, phone: str, message_id: int) -> list[dict] | None:
-        """When the conversation already holds this SMS (a process stopped after Rasa saved
-        the turn and before the SMS was marked processed), the turn's answers as Rasa sent
-        them to the channel; None when it does not: the SMS is then processed."""
-        store = getattr(self.agent, "tracker_store", None)
-        if store is None:
-            return None
-        tracker = await store.retrieve(conversation_id(CHANNEL, phone))
-        if tracker is None:
-            return None
-        wanted, answers = _turn_id(message_id), None
-        for event in tracker.events:
-            if isinstance(event, UserUttered):
-                if answers is not None:
-                    break
-                if event.message_id == wanted:
-                    answers = []
-            elif isinstance(event, BotUttered) and answers is not None:
-                answers.append(event.message())
-        return answers
 
     async def _send_saved_answers(self, phone: str, message_id: int, answers: list[dict]
                                   ) -> None:

@@ -474,3 +474,84 @@ def test_a_saved_turn_taken_up_again_sends_only_its_answers_not_sent_yet(quick_r
         assert sms_store.last_choices_for_key(key_of(phone)) == buttons
     finally:
         twilio.stop()
+
+
+def fake_telegram_input(fake):
+    from connectors.telegram import TelegramInput, TelegramSettings
+
+    return TelegramInput(TelegramSettings(BOT_TOKEN, "secret", fake.url, ""))
+
+
+def test_a_telegram_turn_that_fails_before_its_save_has_sent_nothing_and_is_answered_once(
+        quick_retries):
+    """Rasa answered, then the turn failed before it was saved: the answer was held, so the
+    update processed again is answered once."""
+    from tests.support.fake_telegram import FakeTelegram
+
+    fake = FakeTelegram().start()
+    try:
+        row_id, update = store_update(700301, "bonjour")
+        channel = fake_telegram_input(fake)
+        attempts = []
+
+        async def rasa(message) -> None:
+            attempts.append((message.text, message.message_id))
+            await message.output_channel.send_response(
+                message.sender_id, {"text": "Bonjour, je suis l'assistant."})
+            if len(attempts) == 1:
+                raise RuntimeError("the turn was not saved")
+
+        async def process():
+            channel.bot = channel.settings.make_bot()
+            await channel._process(row_id, update, rasa)
+
+        asyncio.run(process())
+        assert attempts == [("bonjour", f"tg-{row_id}")] * 2
+        assert [sent["text"] for sent in fake.sent_to(700301)] == ["Bonjour, je suis l'assistant."]
+        assert update_row(row_id).status == "processed"
+    finally:
+        fake.stop()
+
+
+def test_a_saved_telegram_turn_taken_up_again_is_not_run_again(quick_retries, tmp_path):
+    """A server stopped after Rasa saved the turn: the update taken up again gets that turn's
+    answers from the conversation, without a second turn."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from connectors.tracker_store import ErasingSQLTrackerStore
+    from tests.support.fake_telegram import FakeTelegram
+
+    row_id, update = store_update(700302, "bonjour")
+    assert telegram_store.claim(row_id) == 1  # the server that then stopped
+    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
+    store = ErasingSQLTrackerStore(domain=domain, url=f"sqlite:///{tmp_path / 'tracker.db'}")
+    buttons = [{"title": "Oui", "payload": "/affirm"}, {"title": "Non", "payload": "/deny"}]
+    asyncio.run(store.save(DialogueStateTracker.from_events("tg:700302", [
+        ActionExecuted("action_listen"),
+        UserUttered("bonjour", {"name": "greet"}, message_id=f"tg-{row_id}"),
+        BotUttered("Bonjour, je suis l'assistant."),
+        BotUttered("Avez-vous un ordinateur ?", {"buttons": buttons}),
+        ActionExecuted("action_listen")], slots=domain.slots)))
+    fake = FakeTelegram().start()
+    try:
+        channel, rasa = fake_telegram_input(fake), Rasa()
+        channel.agent = SimpleNamespace(tracker_store=store)
+
+        async def process():
+            channel.bot = channel.settings.make_bot()
+            await channel._process(row_id, update, rasa, stale_after=0)
+
+        asyncio.run(process())
+        assert rasa.received == []  # the turn is not run again
+        sent = fake.sent_to(700302)
+        assert [message["text"] for message in sent] == ["Bonjour, je suis l'assistant.",
+                                                         "Avez-vous un ordinateur ?"]
+        assert "Oui" in json.dumps(sent[1]["reply_markup"], ensure_ascii=False)
+        assert update_row(row_id).status == "processed"
+    finally:
+        fake.stop()
