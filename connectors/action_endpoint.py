@@ -20,11 +20,12 @@ again."""
 from __future__ import annotations
 
 import asyncio
-import inspect
 import weakref
 
 import aiohttp
 import ujson
+
+from connectors.rasa_checked import to_replace
 
 # An idle kept connection is closed after this many seconds (Sanic's keep-alive is 5 s).
 KEEPALIVE_SECONDS = 2.0
@@ -54,13 +55,10 @@ def pool() -> aiohttp.TCPConnector:
 def install() -> None:
     from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
-    original = EndpointConfig.session
-    if getattr(original, "npt_pooled", False):
+    original = to_replace(EndpointConfig, "session", _EXPECTED, "connectors/action_endpoint.py",
+                          "npt_pooled")
+    if original is None:
         return
-    source = inspect.getsource(original)
-    if not all(part in source for part in _EXPECTED):
-        raise RuntimeError("EndpointConfig.session is not the one of rasa 3.6.21: check "
-                           "connectors/action_endpoint.py against the new Rasa")
 
     def session(self) -> aiohttp.ClientSession:
         try:

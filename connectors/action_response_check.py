@@ -19,8 +19,9 @@ and refuses to run when the method it replaces is not the one it was written for
 upgrade must look at this again), so nothing changes silently."""
 from __future__ import annotations
 
-import inspect
 from typing import Any, Dict
+
+from connectors.rasa_checked import to_replace
 
 # The source of the method replaced, as in rasa 3.6.21: checked at install.
 _EXPECTED = ("validate(result, self.action_response_format_spec())", "except ValidationError")
@@ -81,13 +82,9 @@ def install() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.constants import DOCS_BASE_URL
 
-    original = RemoteAction._validate_action_result
-    if getattr(original, "npt_compiled", False):
+    if to_replace(RemoteAction, "_validate_action_result", _EXPECTED,
+                  "connectors/action_response_check.py", "npt_compiled") is None:
         return
-    source = inspect.getsource(original)
-    if not all(part in source for part in _EXPECTED):
-        raise RuntimeError("RemoteAction._validate_action_result is not the one of rasa 3.6.21: "
-                           "check connectors/action_response_check.py against the new Rasa")
     validator = compiled_validator()
     fast = eventwise_check(validator)
 

@@ -17,7 +17,6 @@ Called by scripts/rasa_server.py before Rasa starts; it refuses to run when `app
 is not the one it was written for, so a Rasa upgrade looks at it again."""
 from __future__ import annotations
 
-import inspect
 import itertools
 from typing import Any, Iterable, List
 
@@ -25,6 +24,8 @@ from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop,
                                      Restarted, SessionStarted, UserUttered,
                                      UserUtteranceReverted)
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from connectors.rasa_checked import to_replace
 
 # Where a tracker keeps its last result (in its own __dict__).
 KEPT = "_npt_applied"
@@ -95,13 +96,10 @@ def applied_events(self: DialogueStateTracker) -> List[Event]:
 
 
 def install() -> None:
-    original = DialogueStateTracker.applied_events
-    if getattr(original, "npt_kept", False):
+    original = to_replace(DialogueStateTracker, "applied_events", _EXPECTED,
+                          "connectors/applied_events.py", "npt_kept")
+    if original is None:
         return
-    source = inspect.getsource(original)
-    if not all(part in source for part in _EXPECTED):
-        raise RuntimeError("DialogueStateTracker.applied_events is not the one of rasa 3.6.21: "
-                           "check connectors/applied_events.py against the new Rasa")
     applied_events.npt_kept = True
     applied_events.npt_original = original
     DialogueStateTracker.applied_events = applied_events

@@ -10,8 +10,9 @@ and the original is kept for it. Called by scripts/rasa_server.py before Rasa st
 to run against a `resolve_by_type` that is not the one it was written for."""
 from __future__ import annotations
 
-import inspect
 from typing import Dict, Optional, Type
+
+from connectors.rasa_checked import to_replace
 
 # The source of the method replaced, as in rasa 3.6.21: checked at install.
 _EXPECTED = ("all_subclasses(Event)", "cls.type_name == type_name")
@@ -20,13 +21,10 @@ _EXPECTED = ("all_subclasses(Event)", "cls.type_name == type_name")
 def install() -> None:
     from rasa.shared.core.events import Event
 
-    original = Event.resolve_by_type
-    if getattr(original, "npt_cached", False):
+    original = to_replace(Event, "resolve_by_type", _EXPECTED, "connectors/event_types.py",
+                          "npt_cached")
+    if original is None:
         return
-    source = inspect.getsource(original)
-    if not all(part in source for part in _EXPECTED):
-        raise RuntimeError("Event.resolve_by_type is not the one of rasa 3.6.21: check "
-                           "connectors/event_types.py against the new Rasa")
     found: Dict[str, Type[Event]] = {}
 
     def resolve_by_type(type_name: str,
