@@ -15,7 +15,7 @@ POST /webhooks/twilio_sms/status: Twilio's delivery report (signature-checked to
 A turn's replies leave once Rasa has saved the turn: a server stopped before that has sent
 nothing, and the SMS processed again is answered once. A server stopped after the save leaves
 the SMS to be taken up again: the conversation then holds the turn, which is not run again;
-its answers that were not stored for sending yet are sent from the conversation.
+its answers not confirmed by Twilio yet are sent from the conversation.
 
 Replies leave through `TwilioSmsOutput`: one SMS per response, buttons as a numbered list (no
 payload ever shown), GSM-7 where possible (bot.channels.sms_text), segments counted and stored,
@@ -38,8 +38,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.sms_store import (claim_inbound, last_choices_for_key, mark_failed, mark_sent,
-                                    next_inbound, outbound_bodies_after, record_inbound,
-                                    record_outbound_for_key, scrub, set_status,
+                                    next_inbound, record_inbound,
+                                    record_outbound_for_key, scrub, sent_bodies_after, set_status,
                                     unprocessed_inbound, update_delivery)
 from bot.channels.sms_text import choice_payload, render_with_choices, sms_variant
 from bot import metrics
@@ -352,9 +352,11 @@ class TwilioSmsInput(InputChannel):
 
     async def _send_saved_answers(self, phone: str, message_id: int, answers: list[dict]
                                   ) -> None:
-        """The answers of a turn saved by a process that stopped: those not stored for sending
-        yet go out (an SMS is stored just before it is sent), so none is sent twice."""
-        stored = await patiently(outbound_bodies_after, key_of(phone), message_id)
+        """The answers of a turn saved by a process that stopped: those not sent yet go out
+        (each SMS is stored just before it is sent, and marked when Twilio has it). An answer
+        stored but not confirmed (the process stopped during that send) is sent again: a
+        missing answer would leave the person without the question."""
+        stored = await patiently(sent_bodies_after, key_of(phone), message_id)
         output = TwilioSmsOutput(self.sender, in_turn=True, held=True)
         conversation = conversation_id(CHANNEL, phone)
         for answer in answers:

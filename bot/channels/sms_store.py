@@ -166,13 +166,16 @@ def record_outbound(phone: str, person_key: str, body: str, buttons: list[dict] 
                                    segments, url)
 
 
-def outbound_bodies_after(person_key: str, after_id: int, url: str | None = None) -> list[str]:
-    """The texts of the SMS stored for sending to the person after message `after_id`, oldest
-    first (a turn's answers, stored one by one just before each is sent)."""
+def sent_bodies_after(person_key: str, after_id: int, url: str | None = None) -> list[str]:
+    """The texts of the SMS sent to the person after message `after_id`, oldest first: stored
+    just before the send and confirmed by Twilio (its id), or given up after every attempt.
+    One stored but never confirmed (the process stopped during the send) is not among them."""
     with session_scope(url) as session:
         return [body for (body,) in session.execute(select(SmsMessage.body).where(
             SmsMessage.person_key == person_key, SmsMessage.direction == "out",
-            SmsMessage.id > after_id).order_by(SmsMessage.id)).all() if body is not None]
+            SmsMessage.id > after_id,
+            or_(SmsMessage.message_sid.isnot(None), SmsMessage.status != "queued"))
+            .order_by(SmsMessage.id)).all() if body is not None]
 
 
 def mark_sent(message_id: int, message_sid: str | None, status: str, attempts: int,

@@ -426,9 +426,10 @@ def test_a_turn_that_fails_before_its_save_has_sent_nothing_and_is_answered_once
 
 def test_a_saved_turn_taken_up_again_sends_only_its_answers_not_sent_yet(quick_retries,
                                                                           tmp_path):
-    """A server stopped after Rasa saved the turn and after sending its first answer: the
-    server that takes the SMS up again does not run the turn again and sends the second answer
-    only, from the conversation."""
+    """A server stopped after Rasa saved the turn, after sending its first answer and while
+    sending the second (stored, not confirmed by Twilio): the server that takes the SMS up
+    again does not run the turn again and sends the second answer only, from the
+    conversation."""
     from pathlib import Path
     from types import SimpleNamespace
 
@@ -457,9 +458,14 @@ def test_a_saved_turn_taken_up_again_sends_only_its_answers_not_sent_yet(quick_r
         BotUttered("Bonjour, je suis l'assistant."),
         BotUttered("Avez-vous un ordinateur ?", {"buttons": buttons}),
         ActionExecuted("action_listen")], slots=domain.slots)))
-    # The stopped server had stored (and sent) the turn's first answer only.
-    sms_store.record_outbound_for_key(key_of(phone), "Bonjour, je suis l'assistant.", None,
-                                      "GSM-7", 1)
+    # The stopped server had sent the turn's first answer (Twilio confirmed it), and stored
+    # the second when it stopped.
+    sent = sms_store.record_outbound_for_key(key_of(phone), "Bonjour, je suis l'assistant.",
+                                             None, "GSM-7", 1)
+    sms_store.mark_sent(sent, "SM" + "1" * 32, "queued", 1)
+    from connectors.twilio_sms import SmsSender
+    second, _ = SmsSender.rendered("Avez-vous un ordinateur ?", buttons)
+    sms_store.record_outbound_for_key(key_of(phone), second, buttons, "GSM-7", 1)
     twilio = FakeTwilio().start()
     try:
         channel, rasa = fake_twilio_input(twilio), Rasa()
