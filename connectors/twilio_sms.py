@@ -38,9 +38,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.sms_store import (claim_inbound, last_choices_for_key, mark_failed, mark_sent,
-                                    next_inbound, record_inbound,
-                                    record_outbound_for_key, scrub, sent_bodies_after, set_status,
-                                    unprocessed_inbound, update_delivery)
+                                    next_inbound, record_inbound, record_outbound_for_key, scrub,
+                                    sent_bodies_after, set_status, unprocessed_inbound,
+                                    update_delivery)
 from bot.channels.sms_text import choice_payload, render_with_choices, sms_variant
 from bot import metrics
 from bot.messages import text as say
