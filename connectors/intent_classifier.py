@@ -118,20 +118,29 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     def _features(self, messages: List[Message], fit_with: Optional[List[str]] = None) -> Any:
         """The messages' TF-IDF features (fitted on them when `fit_with` holds their intents),
-        then the sparse sentence features of the featurizers before this one."""
+        then the sparse sentence features of the featurizers before this one (zeros for a
+        message they gave none, such as an empty one)."""
         from scipy.sparse import csr_matrix, hstack
 
         texts = [message.get(TEXT) or "" for message in messages]
         vectorizer = self.pipeline.named_steps["features"]
-        blocks = [vectorizer.fit_transform(texts) if fit_with else vectorizer.transform(texts)]
+        tfidf = vectorizer.fit_transform(texts) if fit_with else vectorizer.transform(texts)
         sentence = [message.get_sparse_features(TEXT)[1] for message in messages]
-        if any(features is not None for features in sentence):
-            width = max(features.features.shape[1] for features in sentence
-                        if features is not None)
-            blocks.append(csr_matrix([
-                features.features.toarray()[0] if features is not None else [0.0] * width
-                for features in sentence]))
-        return hstack(blocks, format="csr")
+        if fit_with:
+            width = max((features.features.shape[1] for features in sentence
+                         if features is not None), default=0)
+        else:
+            width = self.pipeline.named_steps["classifier"].n_features_in_ - tfidf.shape[1]
+        if width <= 0:
+            return tfidf
+        rows = []
+        for features in sentence:
+            row = [0.0] * width
+            if features is not None:
+                values = features.features.toarray()[0][:width]
+                row[:len(values)] = values
+            rows.append(row)
+        return hstack([tfidf, csr_matrix(rows)], format="csr")
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [example for example in training_data.intent_examples
