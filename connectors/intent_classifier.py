@@ -117,17 +117,17 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                                               random_state=self.config["random_state"])),
         ])
 
-    def _features(self, messages: List[Message], fit_with: Optional[List[str]] = None) -> Any:
-        """The messages' TF-IDF features (fitted on them when `fit_with` holds their intents),
+    def _features(self, messages: List[Message], fit: bool = False) -> Any:
+        """The messages' TF-IDF features (the vectorizer fitted on them when `fit`),
         then the sparse sentence features of the featurizers before this one (zeros for a
         message they gave none, such as an empty one)."""
         from scipy.sparse import csr_matrix, hstack
 
         texts = [message.get(TEXT) or "" for message in messages]
         vectorizer = self.pipeline.named_steps["features"]
-        tfidf = vectorizer.fit_transform(texts) if fit_with else vectorizer.transform(texts)
+        tfidf = vectorizer.fit_transform(texts) if fit else vectorizer.transform(texts)
         sentence = [message.get_sparse_features(TEXT)[1] for message in messages]
-        if fit_with:
+        if fit:
             width = max((features.features.shape[1] for features in sentence
                          if features is not None), default=0)
         else:
@@ -152,7 +152,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                            "no intent classifier trained.", len(set(intents)))
             return self._resource
         self.pipeline = self._new_pipeline()
-        self.pipeline.named_steps["classifier"].fit(self._features(examples, intents), intents)
+        self.pipeline.named_steps["classifier"].fit(self._features(examples, fit=True), intents)
         self.persist()
         return self._resource
 
