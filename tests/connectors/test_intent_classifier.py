@@ -152,6 +152,8 @@ def test_one_intent_trains_nothing_and_reads_nothing(tmp_path):
     ({"char_ngrams": [5, 2]}, "char_ngrams must be two whole numbers"),
     ({"word_ngrams": [1]}, "word_ngrams must be two whole numbers"),
     ({"ranking_length": -1}, "ranking_length must be a whole number"),
+    ({"class_weight_power": 1.5}, "class_weight_power must be a number from 0 to 1"),
+    ({"class_weight_power": "balanced"}, "class_weight_power must be a number from 0 to 1"),
 ])
 def test_a_wrong_setting_is_named(tmp_path, config, named):
     with pytest.raises(ValueError, match=named):
@@ -164,3 +166,23 @@ def test_the_ranking_length_limits_the_ranking(tmp_path):
     [message] = pipeline.read("bonjour")
     assert len(message.get("intent_ranking")) == 2
     assert message.get("intent_ranking")[0] == message.get("intent")
+
+
+@pytest.mark.parametrize("power", [0, 0.5, 1])
+def test_class_weight_power_goes_from_no_reweighting_to_balanced(tmp_path, power):
+    """1 weighs the intents as scikit-learn's "balanced" does, 0 leaves every example at 1."""
+    import numpy as np
+    from sklearn.utils.class_weight import compute_class_weight
+
+    data = training_data()
+    data = TrainingData(training_examples=data.training_examples
+                        + [Message(data={"text": f"bonjour numéro {n}", "intent": "greet"})
+                           for n in range(12)],
+                        lookup_tables=data.lookup_tables)
+    pipeline = Pipeline(LocalModelStorage(tmp_path), {"class_weight_power": power}).train(data)
+    weights = pipeline.classifier.pipeline.named_steps["classifier"].class_weight
+    intents = sorted(EXAMPLES)
+    labels = [example.get("intent") for example in data.intent_examples]
+    balanced = compute_class_weight("balanced", classes=np.array(intents), y=labels)
+    assert [weights[name] for name in intents] == pytest.approx(balanced ** power)
+    assert weights["greet"] < weights["goodbye"] or power == 0
